@@ -1,0 +1,53 @@
+//! The hub's own settings: the `[hub]` section of the configuration, plus the `[limits]`.
+
+use ibasho_protocol::{Limits, MapSize};
+use serde::{Deserialize, Serialize};
+
+/// Settings of the realtime core.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HubConfig {
+    /// Frames waiting to be written to one connection. When a frame that must not be dropped
+    /// does not fit, the connection is closed with 4008 and the client resumes; lobby
+    /// positions that do not fit are dropped and put right by the next key frame.
+    pub outbound_queue_frames: usize,
+    /// How often lobby movement is sent out, in milliseconds (100 = 10 Hz).
+    pub lobby_tick_ms: u64,
+    /// Every this many ticks, a key frame with every avatar's position.
+    pub lobby_keyframe_ticks: u32,
+    /// Lobby map width, in map units.
+    pub lobby_width: u16,
+    /// Lobby map height, in map units.
+    pub lobby_height: u16,
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        Self {
+            outbound_queue_frames: 256,
+            lobby_tick_ms: 100,
+            lobby_keyframe_ticks: 20,
+            lobby_width: 960,
+            lobby_height: 600,
+        }
+    }
+}
+
+impl HubConfig {
+    /// The lobby map's size as the protocol states it.
+    pub fn lobby_map(&self) -> MapSize {
+        MapSize {
+            width: self.lobby_width,
+            height: self.lobby_height,
+        }
+    }
+}
+
+/// Everything the hub is configured with.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HubSettings {
+    /// `[hub]`.
+    pub hub: HubConfig,
+    /// `[limits]`.
+    pub limits: Limits,
+}

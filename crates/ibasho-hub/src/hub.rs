@@ -1,0 +1,310 @@
+//! The hub: every room and connection of this server process, and the work that spans them
+//! (room list changes, the lobby tick, shutdown).
+
+use crate::clock::Clock;
+use crate::config::HubSettings;
+use crate::outbound::{ConnectionHandle, HubMetrics, KillSwitch, SharedFrame};
+use crate::room::Room;
+use crate::session::Session;
+use crate::store::{HubStore, RoomRecord, StoreError};
+use dashmap::DashMap;
+use ibasho_protocol::{
+    AccountId, ConnectionId, Role, RoomId, RoomInfo, RoomKind, ServerFrame, close,
+};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Who is connecting, as established by the server's authentication (a verified token).
+/// This is the one seam between sign-in and the hub.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    /// The account.
+    pub account: AccountId,
+    /// The handle at the time the token was issued (the store has the current one).
+    pub handle: String,
+    /// The role.
+    pub role: Role,
+}
+
+/// Why a connection could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The account already has its maximum of open connections.
+    #[error("too many connections for this account")]
+    TooManyConnections,
+    /// The account in the token does not exist (any more).
+    #[error("unknown account")]
+    UnknownAccount,
+    /// The hub is shutting down.
+    #[error("shutting down")]
+    ShuttingDown,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What the server needs to run one connection: the session that handles its frames, the
+/// queue its writer drains, and the switch that stops both.
+#[derive(Debug)]
+pub struct Connection {
+    /// Handles incoming frames.
+    pub session: Session,
+    /// Frames to write, in order.
+    pub outbound: mpsc::Receiver<SharedFrame>,
+    /// Fires when the hub wants the connection closed.
+    pub kill: Arc<KillSwitch>,
+}
+
+/// The realtime core. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Hub {
+    pub(crate) inner: Arc<HubInner>,
+}
+
+pub(crate) struct HubInner {
+    pub(crate) settings: HubSettings,
+    pub(crate) store: Arc<dyn HubStore>,
+    pub(crate) clock: Arc<dyn Clock>,
+    /// Every room, archived ones too (staff may still list them).
+    pub(crate) rooms: DashMap<RoomId, Arc<Room>>,
+    /// Every open connection.
+    pub(crate) connections: DashMap<ConnectionId, ConnectionHandle>,
+    /// Open connections per account, to enforce `max_connections_per_account`.
+    per_account: DashMap<AccountId, usize>,
+    next_connection: AtomicU64,
+    shutting_down: AtomicBool,
+    pub(crate) metrics: Arc<HubMetrics>,
+}
+
+impl std::fmt::Debug for HubInner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubInner")
+            .field("rooms", &self.rooms.len())
+            .field("connections", &self.connections.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Hub {
+    /// Loads the rooms from the store (creating the lobby on first start) and starts the lobby
+    /// tick. Must be called inside a Tokio runtime.
+    pub async fn start(
+        settings: HubSettings,
+        store: Arc<dyn HubStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StoreError> {
+        let inner = Arc::new(HubInner {
+            settings,
+            store,
+            clock,
+            rooms: DashMap::new(),
+            connections: DashMap::new(),
+            per_account: DashMap::new(),
+            next_connection: AtomicU64::new(1),
+            shutting_down: AtomicBool::new(false),
+            metrics: Arc::new(HubMetrics::default()),
+        });
+        let mut records = inner.store.rooms().await?;
+        if !records.iter().any(|r| r.info.id.is_lobby()) {
+            let lobby = RoomRecord {
+                info: RoomInfo {
+                    id: RoomId::lobby(),
+                    kind: RoomKind::Lobby,
+                    name: "ひろば".to_owned(),
+                    topic: String::new(),
+                    capacity: inner.settings.limits.default_room_capacity,
+                    last_seq: 0,
+                    archived: false,
+                },
+                created_by: None,
+                created_at: inner.clock.now(),
+            };
+            inner.store.create_room(&lobby).await?;
+            records.insert(0, lobby);
+        }
+        let now = inner.clock.now();
+        for record in records {
+            let room = Arc::new(Room::new(record.info));
+            let mutes = inner.store.mutes(&room.id, now).await?;
+            let removed = inner.store.removals(&room.id).await?;
+            {
+                let mut state = room.state();
+                state.mutes = mutes.into_iter().map(|m| (m.account, m.until)).collect();
+                state.removed = removed.into_iter().collect();
+            }
+            inner.rooms.insert(room.id.clone(), room);
+        }
+        let hub = Hub { inner };
+        hub.spawn_lobby_tick();
+        Ok(hub)
+    }
+
+    /// Opens a connection for an authenticated identity.
+    pub async fn connect(&self, identity: Identity) -> Result<Connection, ConnectError> {
+        if self.inner.shutting_down.load(Ordering::SeqCst) {
+            return Err(ConnectError::ShuttingDown);
+        }
+        let record = self
+            .inner
+            .store
+            .account(identity.account)
+            .await?
+            .ok_or(ConnectError::UnknownAccount)?;
+        let max = self.inner.settings.limits.max_connections_per_account;
+        {
+            let mut count = self.inner.per_account.entry(identity.account).or_insert(0);
+            if *count >= max {
+                return Err(ConnectError::TooManyConnections);
+            }
+            *count += 1;
+        }
+        let id = ConnectionId(self.inner.next_connection.fetch_add(1, Ordering::Relaxed));
+        let (handle, outbound) = ConnectionHandle::new(
+            id,
+            identity.account,
+            record.role,
+            self.inner.settings.hub.outbound_queue_frames,
+            self.inner.metrics.clone(),
+        );
+        let kill = handle.kill.clone();
+        self.inner.connections.insert(id, handle.clone());
+        self.inner
+            .metrics
+            .connections_open
+            .fetch_add(1, Ordering::Relaxed);
+        let session = Session::new(self.clone(), handle, record);
+        Ok(Connection {
+            session,
+            outbound,
+            kill,
+        })
+    }
+
+    /// Forgets a connection; called by [`Session::close`].
+    pub(crate) fn disconnect(&self, conn: ConnectionId, account: AccountId) {
+        if self.inner.connections.remove(&conn).is_some() {
+            self.inner
+                .metrics
+                .connections_open
+                .fetch_sub(1, Ordering::Relaxed);
+        }
+        if let dashmap::Entry::Occupied(mut e) = self.inner.per_account.entry(account) {
+            *e.get_mut() = e.get().saturating_sub(1);
+            if *e.get() == 0 {
+                e.remove();
+            }
+        }
+    }
+
+    pub(crate) fn room(&self, id: &RoomId) -> Option<Arc<Room>> {
+        self.inner.rooms.get(id).map(|r| r.value().clone())
+    }
+
+    /// Rooms as `role` may see them: archived rooms only for staff; the lobby first.
+    pub(crate) fn room_list(&self, staff: bool) -> Vec<RoomInfo> {
+        let mut rooms: Vec<RoomInfo> = self
+            .inner
+            .rooms
+            .iter()
+            .map(|r| r.info())
+            .filter(|i| staff || !i.archived)
+            .collect();
+        rooms.sort_by(|a, b| {
+            (!a.id.is_lobby(), a.archived, &a.name).cmp(&(!b.id.is_lobby(), b.archived, &b.name))
+        });
+        rooms
+    }
+
+    /// Tells every connection that the room list changed.
+    pub(crate) fn broadcast_room_list(&self) {
+        let public = SharedFrame::encode(&ServerFrame::Rooms {
+            id: None,
+            rooms: self.room_list(false),
+        });
+        let staff = SharedFrame::encode(&ServerFrame::Rooms {
+            id: None,
+            rooms: self.room_list(true),
+        });
+        for c in self.inner.connections.iter() {
+            let frame = if c.role.is_staff() { &staff } else { &public };
+            c.send(frame, crate::outbound::Delivery::Essential);
+        }
+    }
+
+    fn spawn_lobby_tick(&self) {
+        let weak = Arc::downgrade(&self.inner);
+        let period = Duration::from_millis(self.inner.settings.hub.lobby_tick_ms.max(10));
+        let keyframe_every = self.inner.settings.hub.lobby_keyframe_ticks.max(1);
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(period);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            let mut tick: u32 = 0;
+            loop {
+                interval.tick().await;
+                let Some(inner) = weak.upgrade() else { break };
+                if inner.shutting_down.load(Ordering::SeqCst) {
+                    break;
+                }
+                tick = tick.wrapping_add(1);
+                let keyframe = tick.is_multiple_of(keyframe_every);
+                for room in inner.rooms.iter() {
+                    if !room.is_lobby() {
+                        continue;
+                    }
+                    let mut state = room.state();
+                    let moves = state.take_movements(keyframe);
+                    if moves.is_empty() {
+                        continue;
+                    }
+                    let frame = SharedFrame::encode(&ServerFrame::Positions {
+                        room: room.id.clone(),
+                        moves,
+                        full: keyframe,
+                    });
+                    HubMetrics::inc(&inner.metrics.frames_encoded);
+                    state.send_droppable(&frame);
+                }
+            }
+        });
+    }
+
+    /// Number of open connections.
+    pub fn connection_count(&self) -> usize {
+        self.inner.connections.len()
+    }
+
+    /// Traffic counters.
+    pub fn metrics(&self) -> &HubMetrics {
+        &self.inner.metrics
+    }
+
+    /// The store, for the server's health check.
+    pub fn store(&self) -> &Arc<dyn HubStore> {
+        &self.inner.store
+    }
+
+    /// Stops accepting connections, asks every open one to close with 1001, and waits until
+    /// they are gone or `deadline` has passed. Returns how many were still open then.
+    /// Acknowledged messages are durable before their ack, so nothing acknowledged is lost.
+    pub async fn shutdown(&self, deadline: Duration) -> usize {
+        self.inner.shutting_down.store(true, Ordering::SeqCst);
+        for c in self.inner.connections.iter() {
+            c.kill
+                .kill(close::GOING_AWAY, "server is restarting; please reconnect");
+        }
+        let start = tokio::time::Instant::now();
+        while !self.inner.connections.is_empty() && start.elapsed() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.inner.connections.len()
+    }
+
+    /// Checks every room's bookkeeping; panics on a broken invariant. For tests.
+    pub fn check_invariants(&self) {
+        for room in self.inner.rooms.iter() {
+            room.state().check_invariants();
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! Wire types of the ibasho realtime protocol, and nothing else: no I/O, no async.
+//!
+//! Every frame is a JSON text frame whose `type` field names its kind. Client requests carry an
+//! optional `id` that the server echoes in the matching reply or error, so a client can pair
+//! them. `docs/protocol.md` documents each frame with an example; a test parses every example.
+//!
+//! # Layout
+//!
+//! - [`ids`]: identifier newtypes (accounts, rooms, messages, request ids).
+//! - [`frames`]: [`ClientFrame`] and [`ServerFrame`], the two enums a connection speaks, and the
+//!   payload types they carry (messages, presence, room descriptions).
+//! - [`error`]: [`ErrorCode`], the stable codes clients switch on, shared by WebSocket error
+//!   frames and HTTP problem responses.
+//! - [`close`]: WebSocket close codes the server uses and what each means.
+//! - [`limits`]: [`Limits`], every input limit with its default.
+//! - [`handle`]: the rules a pseudonymous handle must satisfy.
+
+pub mod close;
+pub mod error;
+pub mod frames;
+pub mod handle;
+pub mod ids;
+pub mod limits;
+
+pub use error::ErrorCode;
+pub use frames::*;
+pub use ids::{AccountId, ConnectionId, MessageId, RequestId, RoomId};
+pub use limits::Limits;
+
+/// The protocol version this build speaks. A client sends it in `hello`; the server refuses
+/// other versions with [`ErrorCode::UnsupportedVersion`].
+pub const PROTOCOL_VERSION: u32 = 1;

@@ -1,0 +1,325 @@
+//! Configuration, layered: built-in defaults → a TOML file (`config/default.toml` when it
+//! exists, or `--config FILE`) → `IBASHO_*` environment variables (`__` separates sections:
+//! `IBASHO_LIMITS__MAX_MESSAGE_CHARS=1000`) → command-line flags. Unknown keys are an error,
+//! so that a typo never silently falls back to a default.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use ibasho_hub::HubConfig;
+use ibasho_protocol::Limits;
+pub use ibasho_store::Synchronous;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The file read when `--config` is not given and it exists (relative to the working
+/// directory).
+pub const DEFAULT_CONFIG_FILE: &str = "config/default.toml";
+
+/// How the server runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunMode {
+    /// A single machine, no other service: the JWT secret is generated into the data
+    /// directory on first start, and guest entry is allowed.
+    #[default]
+    Embedded,
+    /// A public deployment: refuses to start without an explicit, strong JWT secret.
+    Production,
+}
+
+/// A secret string that never shows itself in `Debug` output or logs.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Secrets that appear in examples and must never be used in production.
+pub const KNOWN_DEFAULT_SECRETS: &[&str] = &[
+    "change-me",
+    "changeme",
+    "secret",
+    "ibasho",
+    "dev-secret-change-me",
+];
+
+/// Everything the server is configured with. Each field is a key of `config/default.toml`;
+/// `docs/configuration.md` describes them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// `embedded` (single machine) or `production`.
+    pub mode: RunMode,
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// Where the SQLite database and the generated JWT secret live.
+    pub data_dir: PathBuf,
+    /// The address people reach the service at, for links the admin CLI prints. Empty:
+    /// derived from `listen`.
+    pub public_url: String,
+    /// The static web client's directory.
+    pub web_client_dir: PathBuf,
+    /// `text` for people, `json` for log collectors.
+    pub log_format: LogFormat,
+    /// Seconds to wait for connections to close on shutdown.
+    pub shutdown_deadline_secs: u64,
+    /// Sign-in.
+    pub auth: AuthConfig,
+    /// WebSocket transport.
+    pub websocket: WebSocketConfig,
+    /// Persistence.
+    pub storage: StorageConfig,
+    /// The realtime core.
+    pub hub: HubConfig,
+    /// Input and resource limits.
+    pub limits: Limits,
+}
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `[auth]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// The HMAC secret that signs access tokens. In embedded mode, leave it unset: one is
+    /// generated into `<data_dir>/jwt-secret` on first start. Production requires it.
+    pub jwt_secret: Option<Secret>,
+    /// Whether people may enter with just a handle and an avatar (until invitations exist).
+    pub guest_entry: bool,
+    /// How long a guest's access token lasts, in days.
+    pub guest_token_days: u64,
+    /// How long a token printed by `ibasho admin create` lasts, in hours.
+    pub admin_token_hours: u64,
+    /// Guest entries accepted per minute from the whole internet (a brake on handle
+    /// squatting until invitations arrive).
+    pub guest_entries_per_minute: u32,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            jwt_secret: None,
+            guest_entry: true,
+            guest_token_days: 30,
+            admin_token_hours: 24,
+            guest_entries_per_minute: 30,
+        }
+    }
+}
+
+/// `[websocket]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebSocketConfig {
+    /// Seconds between the server's pings.
+    pub ping_interval_secs: u64,
+    /// Seconds without any frame from the client (pongs count) before it is dropped (4009).
+    pub idle_timeout_secs: u64,
+    /// Seconds a write to a socket may take before the connection is dropped.
+    pub write_timeout_secs: u64,
+    /// Bytes the socket reads at once; small keeps idle connections cheap.
+    pub read_buffer_bytes: usize,
+    /// Open WebSocket connections the server accepts in all.
+    pub max_connections: usize,
+}
+
+impl Default for WebSocketConfig {
+    fn default() -> Self {
+        Self {
+            ping_interval_secs: 20,
+            idle_timeout_secs: 60,
+            write_timeout_secs: 10,
+            read_buffer_bytes: 4096,
+            max_connections: 19_000,
+        }
+    }
+}
+
+/// `[storage]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// `full`: an acknowledged message survives a power cut; `normal`: faster, may lose the
+    /// last messages on a power cut (never on a crash of the process).
+    pub sqlite_synchronous: Synchronous,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            sqlite_synchronous: Synchronous::Full,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            mode: RunMode::Embedded,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            public_url: String::new(),
+            web_client_dir: PathBuf::from("web-client"),
+            log_format: LogFormat::Text,
+            shutdown_deadline_secs: 10,
+            auth: AuthConfig::default(),
+            websocket: WebSocketConfig::default(),
+            storage: StorageConfig::default(),
+            hub: HubConfig::default(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Command-line values that override the configuration.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Overrides {
+    /// `--listen`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    /// `--data-dir`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Config {
+    /// Loads the layered configuration. `file` is `--config`; without it,
+    /// [`DEFAULT_CONFIG_FILE`] is read if it exists.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, Box<figment::Error>> {
+        Self::figment(file, overrides).extract().map_err(Box::new)
+    }
+
+    /// The layers, for [`Config::load`] and tests.
+    pub fn figment(file: Option<&Path>, overrides: &Overrides) -> Figment {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None => {
+                if Path::new(DEFAULT_CONFIG_FILE).exists() {
+                    figment = figment.merge(Toml::file_exact(DEFAULT_CONFIG_FILE));
+                }
+            }
+        }
+        figment
+            .merge(
+                Env::prefixed("IBASHO_")
+                    .split("__")
+                    .ignore(&["config", "log"]),
+            )
+            .merge(Serialized::defaults(overrides))
+    }
+
+    /// The base URL for printed links.
+    pub fn public_url(&self) -> String {
+        if self.public_url.is_empty() {
+            format!("http://{}", self.listen)
+        } else {
+            self.public_url.trim_end_matches('/').to_owned()
+        }
+    }
+
+    /// Refuses settings that cannot work, before anything starts.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.mode == RunMode::Production {
+            match &self.auth.jwt_secret {
+                None => {
+                    return Err(
+                        "production mode needs auth.jwt_secret (IBASHO_AUTH__JWT_SECRET)".into(),
+                    );
+                }
+                Some(Secret(s)) if KNOWN_DEFAULT_SECRETS.contains(&s.as_str()) => {
+                    return Err("auth.jwt_secret is a well-known default; set a random one".into());
+                }
+                Some(Secret(s)) if s.len() < 32 => {
+                    return Err("auth.jwt_secret must have at least 32 characters".into());
+                }
+                Some(_) => {}
+            }
+        }
+        if self.limits.max_frame_bytes > self.limits.max_frame_hard_bytes {
+            return Err(
+                "limits.max_frame_bytes must not exceed limits.max_frame_hard_bytes".into(),
+            );
+        }
+        if self.websocket.idle_timeout_secs <= self.websocket.ping_interval_secs {
+            return Err(
+                "websocket.idle_timeout_secs must be longer than websocket.ping_interval_secs"
+                    .into(),
+            );
+        }
+        if self.hub.outbound_queue_frames == 0 || self.hub.lobby_tick_ms == 0 {
+            return Err("hub.outbound_queue_frames and hub.lobby_tick_ms must be positive".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_toml_matches_built_in_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/default.toml");
+        let from_file: Config = Figment::new()
+            .merge(Toml::file_exact(&path))
+            .extract()
+            .unwrap();
+        assert_eq!(from_file, Config::default());
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's closure type is given
+    fn layers_apply_in_order_and_unknown_keys_fail() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "ibasho.toml",
+                "listen = \"127.0.0.1:9000\"\n[limits]\nmax_message_chars = 500\n",
+            )?;
+            jail.set_env("IBASHO_DATA_DIR", "/tmp/from-env");
+            jail.set_env("IBASHO_LIMITS__MESSAGE_BURST", "3");
+            let overrides = Overrides {
+                listen: Some("127.0.0.1:9100".parse().unwrap()),
+                data_dir: None,
+            };
+            let config =
+                Config::load(Some(Path::new("ibasho.toml")), &overrides).map_err(|e| *e)?;
+            assert_eq!(config.listen.port(), 9100);
+            assert_eq!(config.data_dir, PathBuf::from("/tmp/from-env"));
+            assert_eq!(config.limits.max_message_chars, 500);
+            assert_eq!(config.limits.message_burst, 3);
+
+            jail.set_env("IBASHO_LIMITS__MAX_MESAGE_CHARS", "3");
+            assert!(Config::load(Some(Path::new("ibasho.toml")), &Overrides::default()).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn production_refuses_default_secrets() {
+        let mut config = Config {
+            mode: RunMode::Production,
+            ..Config::default()
+        };
+        assert!(config.validate().is_err());
+        config.auth.jwt_secret = Some(Secret("change-me".into()));
+        assert!(config.validate().is_err());
+        config.auth.jwt_secret = Some(Secret("x".repeat(40)));
+        assert!(config.validate().is_ok());
+        assert_eq!(format!("{:?}", config.auth.jwt_secret), "Some(Secret(***))");
+    }
+}

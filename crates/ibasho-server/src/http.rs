@@ -1,0 +1,241 @@
+//! The HTTP side: guest entry, who-am-I, health, metrics, and the router that ties them to the
+//! WebSocket endpoint and the static web client.
+
+use crate::accounts::create_account;
+use crate::auth::TokenKeys;
+use crate::config::Config;
+use crate::error::{AppError, problem};
+use crate::ws;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use ibasho_hub::{Hub, Identity};
+use ibasho_protocol::{Avatar, ErrorCode, Person, Role};
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// What every handler can reach.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The realtime core.
+    pub hub: Hub,
+    /// Token signing and verification.
+    pub keys: TokenKeys,
+    /// The configuration in force.
+    pub config: Arc<Config>,
+    /// One permit per open WebSocket (`websocket.max_connections`).
+    pub sockets: Arc<Semaphore>,
+    /// Guest entries in the current minute.
+    guest_window: Arc<Mutex<(Instant, u32)>>,
+}
+
+impl AppState {
+    /// Wires the state together.
+    pub fn new(hub: Hub, keys: TokenKeys, config: Arc<Config>) -> Self {
+        Self {
+            hub,
+            keys,
+            sockets: Arc::new(Semaphore::new(config.websocket.max_connections)),
+            config,
+            guest_window: Arc::new(Mutex::new((Instant::now(), 0))),
+        }
+    }
+
+    fn now(&self) -> i64 {
+        use ibasho_hub::Clock;
+        ibasho_hub::SystemClock.now()
+    }
+}
+
+/// The router: API, WebSocket, and the static web client for everything else.
+pub fn router(state: AppState) -> Router {
+    let csp = HeaderValue::from_static(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
+         frame-ancestors 'none'; form-action 'self'",
+    );
+    let static_files = ServeDir::new(&state.config.web_client_dir);
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/api/guest", post(guest_entry))
+        .route("/api/me", get(me))
+        .route("/ws", get(ws::upgrade))
+        .fallback_service(static_files)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            csp,
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .with_state(state)
+}
+
+/// The bearer token of a request, if any.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.hub.store().ping().await {
+        Ok(()) => axum::Json(serde_json::json!({ "status": "ok" })).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            problem(ErrorCode::Unavailable, "the database does not answer")
+        }
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let m = state.hub.metrics();
+    let line = |name: &str, help: &str, kind: &str, v: u64| {
+        format!("# HELP ibasho_{name} {help}\n# TYPE ibasho_{name} {kind}\nibasho_{name} {v}\n")
+    };
+    let body = [
+        line(
+            "connections_open",
+            "Open WebSocket connections.",
+            "gauge",
+            m.connections_open.load(Ordering::Relaxed),
+        ),
+        line(
+            "frames_encoded_total",
+            "Frames serialized for fan-out.",
+            "counter",
+            m.frames_encoded.load(Ordering::Relaxed),
+        ),
+        line(
+            "frames_queued_total",
+            "Frames queued to connections.",
+            "counter",
+            m.frames_queued.load(Ordering::Relaxed),
+        ),
+        line(
+            "frames_dropped_total",
+            "Droppable frames dropped for full queues.",
+            "counter",
+            m.frames_dropped.load(Ordering::Relaxed),
+        ),
+        line(
+            "slow_consumer_closes_total",
+            "Connections closed for a full queue.",
+            "counter",
+            m.slow_consumer_closes.load(Ordering::Relaxed),
+        ),
+        line(
+            "events_stored_total",
+            "Timeline events stored.",
+            "counter",
+            m.events_stored.load(Ordering::Relaxed),
+        ),
+    ]
+    .concat();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}
+
+/// The body of `POST /api/guest`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GuestEntry {
+    handle: String,
+    avatar: Avatar,
+}
+
+/// A signed-in person and their access token.
+#[derive(Debug, Serialize)]
+struct SignedIn {
+    token: String,
+    me: Person,
+}
+
+async fn guest_entry(State(state): State<AppState>, body: Bytes) -> Result<Response, AppError> {
+    if !state.config.auth.guest_entry {
+        return Err(AppError::client(
+            ErrorCode::NotAllowed,
+            "guest entry is switched off here",
+        ));
+    }
+    let entry: GuestEntry = serde_json::from_slice(&body).map_err(|e| {
+        AppError::client(
+            ErrorCode::InvalidInput,
+            format!("expected {{handle, avatar}}: {e}"),
+        )
+    })?;
+    {
+        let mut window = state.guest_window.lock().unwrap_or_else(|e| e.into_inner());
+        if window.0.elapsed() >= Duration::from_secs(60) {
+            *window = (Instant::now(), 0);
+        }
+        if window.1 >= state.config.auth.guest_entries_per_minute {
+            return Err(AppError::client(
+                ErrorCode::RateLimited,
+                "many people are entering right now; try again in a minute",
+            ));
+        }
+        window.1 += 1;
+    }
+    let record = create_account(
+        state.hub.store().as_ref(),
+        &state.config.limits,
+        &entry.handle,
+        entry.avatar,
+        Role::Participant,
+        state.now(),
+    )
+    .await?;
+    let identity = Identity {
+        account: record.id,
+        handle: record.handle.clone(),
+        role: record.role,
+    };
+    let ttl = Duration::from_secs(state.config.auth.guest_token_days * 86_400);
+    let token = state.keys.issue(&identity, ttl)?;
+    tracing::info!(account = %record.id, "guest entered");
+    let me = Person {
+        id: record.id,
+        handle: record.handle,
+        avatar: record.avatar,
+        role: record.role,
+    };
+    Ok((StatusCode::CREATED, axum::Json(SignedIn { token, me })).into_response())
+}
+
+async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+    let identity = bearer(&headers)
+        .and_then(|t| state.keys.verify(t))
+        .ok_or_else(|| AppError::client(ErrorCode::Unauthorized, "sign in first"))?;
+    let record = state
+        .hub
+        .store()
+        .account(identity.account)
+        .await?
+        .ok_or_else(|| {
+            AppError::client(ErrorCode::Unauthorized, "this account no longer exists")
+        })?;
+    let me = Person {
+        id: record.id,
+        handle: record.handle,
+        avatar: record.avatar,
+        role: record.role,
+    };
+    Ok(axum::Json(me).into_response())
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests: the real server on port 0, real WebSocket clients speaking the
+//! documented protocol, a real SQLite file. One binary, one module per area.
+
+mod chat;
+mod handshake;
+mod lifecycle;
+mod limits;
+mod moderation;
+mod presence;
+mod resume;
