@@ -148,6 +148,34 @@ async fn a_muted_member_gets_muted_until_unmuted() -> anyhow::Result<()> {
 }
 
 #[tokio::test]
+async fn a_mute_ends_by_itself_when_its_time_is_up() -> anyhow::Result<()> {
+    let clock = std::sync::Arc::new(ibasho_hub::ManualClock::new(1_800_000_000_000));
+    let server = TestServer::start_with_clock(clock.clone()).await?;
+    let (staff, _) = server.staff("とけい").await?;
+    let mut s = server.client(&staff).await?;
+    let (token, id) = server.guest("まつひと").await?;
+    let mut m = server.client(&token).await?;
+    m.join(&lobby(), Mode::Participant, None).await?;
+    s.ok(json!({"type": "mute", "room": "lobby", "account": id, "minutes": 1, "reason": "一息"}))
+        .await?;
+    clock.advance(59_000);
+    let r = m
+        .request(json!({"type": "post", "room": "lobby", "body": "まだ?"}))
+        .await?;
+    let ServerFrame::Error {
+        code: ErrorCode::Muted,
+        retry_after_ms: Some(1_000),
+        ..
+    } = r
+    else {
+        panic!("{r:?}")
+    };
+    clock.advance(1_000);
+    m.post(&lobby(), "もう大丈夫").await?;
+    server.server.shutdown().await
+}
+
+#[tokio::test]
 async fn a_removed_member_cannot_rejoin_until_readmitted() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
     let (staff, staff_id) = server.staff("まもる").await?;

@@ -94,13 +94,36 @@ impl TestServer {
     }
 
     async fn start_in(dir: std::sync::Arc<TempDir>, config: Config) -> anyhow::Result<Self> {
+        Self::start_in_with_clock(dir, config, std::sync::Arc::new(ibasho_hub::SystemClock)).await
+    }
+
+    async fn start_in_with_clock(
+        dir: std::sync::Arc<TempDir>,
+        config: Config,
+        clock: std::sync::Arc<dyn ibasho_hub::Clock>,
+    ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(config.listen).await?;
-        let server = ibasho_server::start(config.clone(), listener, std::future::pending()).await?;
+        let server = ibasho_server::start_with_clock(
+            config.clone(),
+            listener,
+            std::future::pending(),
+            clock,
+        )
+        .await?;
         Ok(Self {
             server,
             config,
             dir,
         })
+    }
+
+    /// Starts a server whose hub reads time from `clock` (mutes, rate limits).
+    pub async fn start_with_clock(
+        clock: std::sync::Arc<dyn ibasho_hub::Clock>,
+    ) -> anyhow::Result<Self> {
+        let dir = std::sync::Arc::new(TempDir::new());
+        let config = test_config(dir.path());
+        Self::start_in_with_clock(dir, config, clock).await
     }
 
     /// Shuts the server down gracefully and starts it again on the same data directory (on a

@@ -25,7 +25,7 @@ pub use ibasho_hub::Identity;
 use anyhow::Context;
 use axum::serve::ListenerExt;
 use config::Config;
-use ibasho_hub::{Hub, HubSettings, SystemClock};
+use ibasho_hub::{Clock, Hub, HubSettings, SystemClock};
 use ibasho_store::{SqliteOptions, SqliteStore};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -87,6 +87,16 @@ pub async fn start(
     listener: TcpListener,
     signal: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<RunningServer> {
+    start_with_clock(config, listener, signal, Arc::new(SystemClock)).await
+}
+
+/// Like [`start`], with the hub's clock given (tests move time forward to end mutes).
+pub async fn start_with_clock(
+    config: Config,
+    listener: TcpListener,
+    signal: impl std::future::Future<Output = ()> + Send + 'static,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<RunningServer> {
     config.validate().map_err(|e| anyhow::anyhow!(e))?;
     let config = Arc::new(config);
     let keys = auth::TokenKeys::from_config(&config)?;
@@ -95,7 +105,7 @@ pub async fn start(
         hub: config.hub.clone(),
         limits: config.limits.clone(),
     };
-    let hub = Hub::start(settings, store.clone(), Arc::new(SystemClock))
+    let hub = Hub::start(settings, store.clone(), clock)
         .await
         .context("starting the hub")?;
     let addr = listener.local_addr()?;

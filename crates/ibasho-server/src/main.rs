@@ -119,9 +119,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
-    let url = config.public_url();
+    let configured_url = config.public_url.clone();
     let server = ibasho_server::start(config, listener, shutdown_signal()).await?;
-    eprintln!("ibasho is open at {url}/");
+    let url = if configured_url.is_empty() {
+        format!("http://{}", server.addr)
+    } else {
+        configured_url
+    };
+    eprintln!("ibasho is open at {}/", url.trim_end_matches('/'));
     server.wait().await
 }
 
