@@ -2,6 +2,7 @@
 //! documented protocol, a real SQLite file. One binary, one module per area.
 
 mod chat;
+mod entry;
 mod handshake;
 mod lifecycle;
 mod limits;

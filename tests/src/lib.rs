@@ -97,11 +97,22 @@ impl TestServer {
         Self::start_in_with_clock(dir, config, std::sync::Arc::new(ibasho_hub::SystemClock)).await
     }
 
+    /// Logs go to the test's output when `IBASHO_LOG` is set (e.g. `IBASHO_LOG=debug`).
+    fn init_logs() {
+        if let Ok(filter) = std::env::var("IBASHO_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init();
+        }
+    }
+
     async fn start_in_with_clock(
         dir: std::sync::Arc<TempDir>,
         config: Config,
         clock: std::sync::Arc<dyn ibasho_hub::Clock>,
     ) -> anyhow::Result<Self> {
+        Self::init_logs();
         let listener = TcpListener::bind(config.listen).await?;
         let server = ibasho_server::start_with_clock(
             config.clone(),
@@ -168,6 +179,16 @@ impl TestServer {
 
     /// Creates a staff account the way `ibasho admin create` does, and returns its token.
     pub async fn staff(&self, handle: &str) -> anyhow::Result<(String, AccountId)> {
+        self.account(handle, ibasho_protocol::Role::Staff).await
+    }
+
+    /// Creates an account with any role the way `ibasho admin create` does, and returns its
+    /// token.
+    pub async fn account(
+        &self,
+        handle: &str,
+        role: ibasho_protocol::Role,
+    ) -> anyhow::Result<(String, AccountId)> {
         let avatar = Avatar {
             shape: AvatarShape::Star,
             color: AvatarColor::Umi,
@@ -177,7 +198,7 @@ impl TestServer {
             &self.config.limits,
             handle,
             avatar,
-            ibasho_protocol::Role::Staff,
+            role,
             0,
         )
         .await
@@ -205,6 +226,28 @@ impl TestServer {
         http_request(self.addr(), method, path, headers.unwrap_or(&[]), body).await
     }
 
+    /// A request with the response headers, optionally with a bearer token and a cookie.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        cookie: Option<&str>,
+        body: Option<&Value>,
+    ) -> anyhow::Result<HttpReply> {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let cookie = cookie.map(|c| format!("ibasho_refresh={c}"));
+        let mut headers = Vec::new();
+        if let Some(a) = &auth {
+            headers.push(("Authorization", a.as_str()));
+        }
+        if let Some(c) = &cookie {
+            headers.push(("Cookie", c.as_str()));
+        }
+        let body = body.map(Value::to_string);
+        http_full(self.addr(), method, path, &headers, body.as_deref()).await
+    }
+
     /// Connects a client with `token` and completes `hello`.
     pub async fn client(&self, token: &str) -> anyhow::Result<TestClient> {
         let mut c = TestClient::connect(&self.ws_url(), token).await?;
@@ -219,6 +262,43 @@ impl TestServer {
     }
 }
 
+/// An HTTP response.
+#[derive(Debug, Clone)]
+pub struct HttpReply {
+    /// The status code.
+    pub status: u16,
+    /// Header names (lowercase) and values, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: String,
+}
+
+impl HttpReply {
+    /// The first value of a header.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+
+    /// The value of a cookie set by this response (`name=value; …`).
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k == "set-cookie")
+            .filter_map(|(_, v)| v.split(';').next())
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_owned())
+    }
+}
+
 /// Sends one HTTP/1.1 request with `Connection: close` and reads the whole answer.
 pub async fn http_request(
     addr: SocketAddr,
@@ -227,6 +307,18 @@ pub async fn http_request(
     headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> anyhow::Result<(u16, String)> {
+    let reply = http_full(addr, method, path, headers, body).await?;
+    Ok((reply.status, reply.body))
+}
+
+/// Like [`http_request`], with the response headers.
+pub async fn http_full(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> anyhow::Result<HttpReply> {
     let mut stream = TcpStream::connect(addr).await?;
     let body = body.unwrap_or("");
     let mut req = format!(
@@ -248,16 +340,22 @@ pub async fn http_request(
     let mut raw = Vec::new();
     tokio::time::timeout(WAIT, stream.read_to_end(&mut raw)).await??;
     let text = String::from_utf8_lossy(&raw).into_owned();
-    let status: u16 = text
-        .split_whitespace()
-        .nth(1)
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
         .context("status line")?
         .parse()?;
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    Ok((status, body))
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    Ok(HttpReply {
+        status,
+        headers,
+        body: body.to_owned(),
+    })
 }
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;

@@ -8,6 +8,7 @@ use crate::room::Room;
 use crate::session::Session;
 use crate::store::{HubStore, RoomRecord, StoreError};
 use dashmap::DashMap;
+use ibasho_protocol::api::AccountStatus;
 use ibasho_protocol::{
     AccountId, ConnectionId, Role, RoomId, RoomInfo, RoomKind, ServerFrame, close,
 };
@@ -34,7 +35,7 @@ pub enum ConnectError {
     /// The account already has its maximum of open connections.
     #[error("too many connections for this account")]
     TooManyConnections,
-    /// The account in the token does not exist (any more).
+    /// The account in the token does not exist (any more), or is suspended.
     #[error("unknown account")]
     UnknownAccount,
     /// The hub is shutting down.
@@ -151,6 +152,7 @@ impl Hub {
             .store
             .account(identity.account)
             .await?
+            .filter(|a| a.status == AccountStatus::Active)
             .ok_or(ConnectError::UnknownAccount)?;
         let max = self.inner.settings.limits.max_connections_per_account;
         {
@@ -268,6 +270,22 @@ impl Hub {
                 }
             }
         });
+    }
+
+    /// Closes every open connection of `account` (suspension, deletion, sign-out everywhere)
+    /// with `code` and `reason`. Returns how many were open.
+    pub fn disconnect_account(&self, account: AccountId, code: u16, reason: &str) -> usize {
+        let mut closed = 0;
+        for c in self
+            .inner
+            .connections
+            .iter()
+            .filter(|c| c.account == account)
+        {
+            c.kill.kill(code, reason);
+            closed += 1;
+        }
+        closed
     }
 
     /// Number of open connections.

@@ -487,14 +487,14 @@ impl Session {
         Ok(())
     }
 
-    /// Where a new avatar appears: a stable spot per account near the middle of the map, so
+    /// Where a new avatar appears: a stable spot per account in the middle two thirds of the map, so
     /// that people do not all land on top of each other.
     fn spawn_point(&self) -> Position {
         let map = self.hub.inner.settings.hub.lobby_map();
         let b = self.me.id.0.as_bytes();
         let spread = |extent: u16, byte: u8| {
             let extent = u32::from(extent);
-            let range = (extent / 3).max(1);
+            let range = (extent * 2 / 3).max(1);
             let at = extent / 2 - range / 2 + u32::from(byte) * range / 255;
             u16::try_from(at).unwrap_or(u16::MAX)
         };
@@ -561,6 +561,18 @@ impl Session {
     /// Stores a timeline change and, when it made an event, acknowledges it and sends the
     /// event to everyone in the room. The ack goes out only once the event is durable.
     async fn append(&self, id: Option<RequestId>, room: &Room, change: TimelineChange) -> Handled {
+        self.append_audited(id, room, change, None).await
+    }
+
+    /// Like [`Session::append`]; a staff action's audit line is written after the change and
+    /// before anyone is told of it, so that nothing staff did is ever seen without its record.
+    async fn append_audited(
+        &self,
+        id: Option<RequestId>,
+        room: &Room,
+        change: TimelineChange,
+        audit: Option<AuditEntry>,
+    ) -> Handled {
         let _write = room.write.lock().await;
         let appended = self
             .hub
@@ -568,6 +580,9 @@ impl Session {
             .store
             .append_event(&room.id, change, self.now())
             .await?;
+        if let (Some(entry), Appended::New(_)) = (&audit, &appended) {
+            self.hub.inner.store.append_audit(entry).await?;
+        }
         match appended {
             Appended::New(event) => {
                 HubMetrics::inc(&self.hub.inner.metrics.events_stored);
@@ -682,18 +697,17 @@ impl Session {
             by: self.me.id,
             by_staff: !own,
         };
-        self.append(id, &room, change).await?;
-        if !own {
-            self.audit(
-                "delete_message",
-                Some(&room_id),
-                Some(meta.author),
-                Some(message_id),
-                reason,
-                serde_json::Value::Null,
-            )
-            .await?;
-        }
+        let audit = (!own).then(|| AuditEntry {
+            at: self.now(),
+            actor: self.me.id,
+            action: "delete_message".to_owned(),
+            room: Some(room_id.clone()),
+            target_account: Some(meta.author),
+            target_message: Some(message_id),
+            reason,
+            detail: serde_json::Value::Null,
+        });
+        self.append_audited(id, &room, change, audit).await?;
         Ok(())
     }
 

@@ -3,6 +3,7 @@
 //! PostgreSQL backend implements the same traits in the same order.
 
 use async_trait::async_trait;
+use ibasho_protocol::api::AccountStatus;
 use ibasho_protocol::{
     AccountId, Avatar, Message, MessageId, Millis, Role, RoomId, RoomInfo, SequencedEvent, Stamp,
 };
@@ -52,6 +53,8 @@ pub struct AccountRecord {
     pub avatar: Avatar,
     /// The role.
     pub role: Role,
+    /// Whether it may connect.
+    pub status: AccountStatus,
     /// When it was created.
     pub created_at: Millis,
 }

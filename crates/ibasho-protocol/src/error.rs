@@ -51,6 +51,14 @@ pub enum ErrorCode {
     Internal,
     /// The server is shutting down.
     Unavailable,
+    /// The invitation link is unknown, used, expired or revoked.
+    InvitationInvalid,
+    /// Wrong login or secret. Deliberately does not say which.
+    SignInFailed,
+    /// The account has two-step sign-in on: send the current code too.
+    TotpRequired,
+    /// The account is suspended.
+    Suspended,
 }
 
 impl ErrorCode {
@@ -78,6 +86,10 @@ impl ErrorCode {
             Self::NotFound => "not_found",
             Self::Internal => "internal",
             Self::Unavailable => "unavailable",
+            Self::InvitationInvalid => "invitation_invalid",
+            Self::SignInFailed => "sign_in_failed",
+            Self::TotpRequired => "totp_required",
+            Self::Suspended => "suspended",
         }
     }
 
@@ -91,7 +103,9 @@ impl ErrorCode {
             | Self::InvalidInput
             | Self::HelloRequired
             | Self::UnsupportedVersion => 400,
-            Self::Unauthorized => 401,
+            Self::Unauthorized | Self::SignInFailed | Self::TotpRequired => 401,
+            Self::Suspended => 403,
+            Self::InvitationInvalid => 410,
             Self::NotAllowed | Self::Muted | Self::Removed | Self::NotJoined => 403,
             Self::UnknownRoom | Self::UnknownMessage | Self::NotFound => 404,
             Self::HandleTaken | Self::RoomFull | Self::TooManyRooms => 409,
@@ -124,6 +138,10 @@ impl ErrorCode {
         Self::NotFound,
         Self::Internal,
         Self::Unavailable,
+        Self::InvitationInvalid,
+        Self::SignInFailed,
+        Self::TotpRequired,
+        Self::Suspended,
     ];
 }
 
@@ -149,6 +167,9 @@ pub struct Problem {
     /// What exactly went wrong, for a person.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub detail: Option<String>,
+    /// The request field at fault, for form errors.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub field: Option<String>,
 }
 
 impl Problem {
@@ -160,7 +181,14 @@ impl Problem {
             status: code.http_status(),
             code,
             detail: Some(detail.into()),
+            field: None,
         }
+    }
+
+    /// Names the request field at fault.
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
     }
 }
 

@@ -6,6 +6,7 @@
 //!
 //! # Layout
 //!
+//! - [`api`]: HTTP API shapes: account attributes, invitation and account views.
 //! - [`ids`]: identifier newtypes (accounts, rooms, messages, request ids).
 //! - [`frames`]: [`ClientFrame`] and [`ServerFrame`], the two enums a connection speaks, and the
 //!   payload types they carry (messages, presence, room descriptions).
@@ -15,6 +16,7 @@
 //! - [`limits`]: [`Limits`], every input limit with its default.
 //! - [`handle`]: the rules a pseudonymous handle must satisfy.
 
+pub mod api;
 pub mod close;
 pub mod error;
 pub mod frames;

@@ -107,6 +107,19 @@ pub struct AuthConfig {
     /// Guest entries accepted per minute from the whole internet (a brake on handle
     /// squatting until invitations arrive).
     pub guest_entries_per_minute: u32,
+    /// Lifetime of an access token (the WebSocket and API credential), in minutes. Short,
+    /// because the refresh cookie renews it.
+    pub access_token_minutes: u64,
+    /// Lifetime of a device session's refresh token, in days; each use renews it.
+    pub refresh_token_days: u64,
+    /// How long an invitation link can be used, in days.
+    pub invitation_days: u64,
+    /// Mark cookies `Secure` (serve over HTTPS when this is on).
+    pub cookie_secure: bool,
+    /// Failed sign-ins allowed per account and per address before delays start.
+    pub sign_in_free_failures: u32,
+    /// The longest delay after repeated failed sign-ins, in seconds.
+    pub sign_in_max_delay_secs: u64,
 }
 
 impl Default for AuthConfig {
@@ -117,6 +130,12 @@ impl Default for AuthConfig {
             guest_token_days: 30,
             admin_token_hours: 24,
             guest_entries_per_minute: 30,
+            access_token_minutes: 15,
+            refresh_token_days: 30,
+            invitation_days: 7,
+            cookie_secure: false,
+            sign_in_free_failures: 3,
+            sign_in_max_delay_secs: 900,
         }
     }
 }

@@ -4,14 +4,21 @@
 use crate::accounts::create_account;
 use crate::auth::TokenKeys;
 use crate::config::Config;
+use crate::entry;
 use crate::error::{AppError, problem};
 use crate::ws;
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::FromRequestParts;
 use axum::extract::State;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
+use ibasho_accounts::authz::{self, Action};
+use ibasho_accounts::store::EntryStore;
+use ibasho_accounts::throttle::{Throttle, ThrottlePolicy};
+use ibasho_hub::Clock;
 use ibasho_hub::{Hub, Identity};
 use ibasho_protocol::{Avatar, ErrorCode, Person, Role};
 use serde::{Deserialize, Serialize};
@@ -23,10 +30,16 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// What every handler can reach.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct AppState {
     /// The realtime core.
     pub hub: Hub,
+    /// Entry's records (the same database as the hub's).
+    pub entry: Arc<dyn EntryStore>,
+    /// The clock (injected in tests).
+    pub clock: Arc<dyn Clock>,
+    /// Failed sign-ins per login and per address.
+    pub sign_in_throttle: Arc<Mutex<Throttle<String>>>,
     /// Token signing and verification.
     pub keys: TokenKeys,
     /// The configuration in force.
@@ -37,11 +50,33 @@ pub struct AppState {
     guest_window: Arc<Mutex<(Instant, u32)>>,
 }
 
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("hub", &self.hub)
+            .finish_non_exhaustive()
+    }
+}
+
 impl AppState {
     /// Wires the state together.
-    pub fn new(hub: Hub, keys: TokenKeys, config: Arc<Config>) -> Self {
+    pub fn new(
+        hub: Hub,
+        entry: Arc<dyn EntryStore>,
+        clock: Arc<dyn Clock>,
+        keys: TokenKeys,
+        config: Arc<Config>,
+    ) -> Self {
+        let policy = ThrottlePolicy {
+            free_failures: config.auth.sign_in_free_failures,
+            max_delay_ms: config.auth.sign_in_max_delay_secs.saturating_mul(1000),
+            ..ThrottlePolicy::default()
+        };
         Self {
             hub,
+            entry,
+            clock,
+            sign_in_throttle: Arc::new(Mutex::new(Throttle::new(policy))),
             keys,
             sockets: Arc::new(Semaphore::new(config.websocket.max_connections)),
             config,
@@ -49,9 +84,41 @@ impl AppState {
         }
     }
 
-    fn now(&self) -> i64 {
-        use ibasho_hub::Clock;
-        ibasho_hub::SystemClock.now()
+    /// Now, by the injected clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}
+
+/// The signed-in caller of an API request (`Authorization: Bearer <access token>`).
+#[derive(Debug, Clone)]
+pub struct Caller(pub Identity);
+
+impl Caller {
+    /// Refuses with `not_allowed` unless the caller's role may do `action`.
+    pub fn require(&self, action: Action) -> Result<(), AppError> {
+        if authz::allowed(self.0.role, action) {
+            Ok(())
+        } else {
+            Err(AppError::client(
+                ErrorCode::NotAllowed,
+                "your role does not allow this",
+            ))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        bearer(&parts.headers)
+            .and_then(|t| state.keys.verify(t))
+            .map(Caller)
+            .ok_or_else(|| AppError::client(ErrorCode::Unauthorized, "sign in first"))
     }
 }
 
@@ -68,6 +135,29 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/api/guest", post(guest_entry))
         .route("/api/me", get(me))
+        .route("/api/me/{kind}", put(entry::change_secret))
+        .route("/api/me/totp/setup", post(entry::totp_setup))
+        .route(
+            "/api/me/totp",
+            post(entry::totp_enable).delete(entry::totp_disable),
+        )
+        .route("/api/invitations/{token}", get(entry::preview_invitation))
+        .route("/api/register", post(entry::register))
+        .route("/api/sign-in", post(entry::sign_in))
+        .route("/api/session/refresh", post(entry::refresh))
+        .route("/api/session/sign-out", post(entry::sign_out))
+        .route(
+            "/api/staff/invitations",
+            post(entry::create_invitation).get(entry::list_invitations),
+        )
+        .route(
+            "/api/staff/invitations/{id}/revoke",
+            post(entry::revoke_invitation),
+        )
+        .route(
+            "/api/admin/accounts/{id}/{verb}",
+            post(entry::set_account_status),
+        )
         .route("/ws", get(ws::upgrade))
         .fallback_service(static_files)
         .layer(SetResponseHeaderLayer::if_not_present(

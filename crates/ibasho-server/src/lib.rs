@@ -8,6 +8,7 @@
 //! - [`auth`]: access tokens (JWT), the seam between sign-in and the hub.
 //! - [`http`]: the router, guest entry, health and metrics.
 //! - [`ws`]: the WebSocket endpoint: token check before upgrade, reader and writer loops.
+//! - [`entry`]: invitations, registration, sign-in, device sessions, suspension.
 //! - [`accounts`]: account creation rules shared by guest entry and the admin CLI.
 //! - [`error`]: HTTP problem responses sharing the protocol's error codes.
 //!
@@ -16,6 +17,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod config;
+pub mod entry;
 pub mod error;
 pub mod http;
 pub mod ws;
@@ -105,11 +107,18 @@ pub async fn start_with_clock(
         hub: config.hub.clone(),
         limits: config.limits.clone(),
     };
+    let clock_for_http = clock.clone();
     let hub = Hub::start(settings, store.clone(), clock)
         .await
         .context("starting the hub")?;
     let addr = listener.local_addr()?;
-    let state = http::AppState::new(hub.clone(), keys.clone(), config.clone());
+    let state = http::AppState::new(
+        hub.clone(),
+        store.clone(),
+        clock_for_http,
+        keys.clone(),
+        config.clone(),
+    );
     let app = http::router(state);
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let (http_stop_tx, http_stop_rx) = oneshot::channel::<()>();
@@ -123,6 +132,7 @@ pub async fn start_with_clock(
                 tracing::debug!(error = %e, "could not set TCP_NODELAY");
             }
         });
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let server = axum::serve(listener, app).with_graceful_shutdown(async move {
             let _ = http_stop_rx.await;
         });

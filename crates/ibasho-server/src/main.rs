@@ -169,12 +169,7 @@ async fn admin(config: Config, command: AdminCommand) -> anyhow::Result<()> {
                 SystemClock.now(),
             )
             .await
-            .map_err(|e| match e {
-                ibasho_server::error::AppError::Client(code, detail) => {
-                    anyhow::anyhow!("{code}: {detail}")
-                }
-                ibasho_server::error::AppError::Internal(e) => e,
-            })?;
+            .map_err(|e| anyhow::anyhow!(e.describe()))?;
             let identity = Identity {
                 account: record.id,
                 handle: record.handle.clone(),

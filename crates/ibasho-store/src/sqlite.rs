@@ -60,7 +60,8 @@ fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
-fn enum_str<T: Serialize>(value: &T) -> String {
+/// The wire name of a serde enum value, as stored in text columns.
+pub(crate) fn enum_value<T: Serialize>(value: &T) -> String {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(s)) => s,
         other => format!("{other:?}"),
@@ -78,6 +79,11 @@ where
 {
     s.parse()
         .map_err(|e| backend(format!("bad stored id {s:?}: {e}")))
+}
+
+/// Parses a stored UUID.
+pub(crate) fn parse_uuid(s: &str) -> Result<uuid::Uuid, uuid::Error> {
+    uuid::Uuid::parse_str(s)
 }
 
 fn seq_of(v: i64) -> u64 {
@@ -120,6 +126,11 @@ impl SqliteStore {
             .map_err(backend)
     }
 
+    /// The connection pool, for the other modules of this crate.
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     /// Closes the pool, waiting for connections to finish.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -127,7 +138,7 @@ impl SqliteStore {
 
     /// Every account, oldest first (for the admin CLI).
     pub async fn accounts(&self) -> Result<Vec<AccountRecord>, StoreError> {
-        let rows = sqlx::query("SELECT id, handle, avatar_shape, avatar_color, role, created_at FROM accounts ORDER BY created_at")
+        let rows = sqlx::query("SELECT id, handle, avatar_shape, avatar_color, role, status, created_at FROM accounts ORDER BY created_at")
             .fetch_all(&self.pool)
             .await
             .map_err(backend)?;
@@ -144,6 +155,7 @@ fn account_from_row(row: &SqliteRow) -> Result<AccountRecord, StoreError> {
             color: parse_enum(row.get::<&str, _>("avatar_color"))?,
         },
         role: parse_enum(row.get::<&str, _>("role"))?,
+        status: parse_enum(row.get::<&str, _>("status"))?,
         created_at: row.get("created_at"),
     })
 }
@@ -259,8 +271,8 @@ impl AccountStore for SqliteStore {
         .bind(new.id.to_string())
         .bind(&new.handle)
         .bind(&new.handle_key)
-        .bind(enum_str(&new.avatar.shape))
-        .bind(enum_str(&new.avatar.color))
+        .bind(enum_value(&new.avatar.shape))
+        .bind(enum_value(&new.avatar.color))
         .bind(new.role.as_str())
         .bind(new.created_at)
         .execute(&self.pool)
@@ -271,6 +283,7 @@ impl AccountStore for SqliteStore {
                 handle: new.handle.clone(),
                 avatar: new.avatar,
                 role: new.role,
+                status: ibasho_protocol::api::AccountStatus::Active,
                 created_at: new.created_at,
             }),
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
@@ -281,7 +294,7 @@ impl AccountStore for SqliteStore {
     }
 
     async fn account(&self, id: AccountId) -> Result<Option<AccountRecord>, StoreError> {
-        let row = sqlx::query("SELECT id, handle, avatar_shape, avatar_color, role, created_at FROM accounts WHERE id = ?")
+        let row = sqlx::query("SELECT id, handle, avatar_shape, avatar_color, role, status, created_at FROM accounts WHERE id = ?")
             .bind(id.to_string())
             .fetch_optional(&self.pool)
             .await
@@ -297,7 +310,7 @@ impl RoomStore for SqliteStore {
             "INSERT INTO rooms (id, kind, name, topic, capacity, last_seq, archived, created_by, created_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)",
         )
         .bind(room.info.id.as_str())
-        .bind(enum_str(&room.info.kind))
+        .bind(enum_value(&room.info.kind))
         .bind(&room.info.name)
         .bind(&room.info.topic)
         .bind(i64::from(room.info.capacity))
@@ -476,7 +489,7 @@ impl TimelineStore for SqliteStore {
                     .await?
                     .filter(|m| !m.deleted)
                     .ok_or(StoreError::NotFound)?;
-                let stamp_str = enum_str(&stamp);
+                let stamp_str = enum_value(&stamp);
                 let changed = if on {
                     sqlx::query("INSERT OR IGNORE INTO reactions (message_id, stamp, account_id, created_at) VALUES (?, ?, ?, ?)")
                         .bind(message_id.to_string())

@@ -1,0 +1,249 @@
+//! What entry needs from persistence: invitations, registration, credentials, device
+//! sessions and account status. Methods in CRUD order per record kind; `ibasho-store`
+//! implements them on SQLite.
+
+use async_trait::async_trait;
+use ibasho_protocol::api::{
+    AccountStatus, AgeBand, InvitationState, InvitationView, Profession, Relation,
+};
+use ibasho_protocol::{AccountId, Avatar, Millis, Role};
+
+/// Why a store call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed. For logs, never for clients.
+    #[error("storage failure: {0}")]
+    Backend(String),
+}
+
+/// A new invitation. Only the hash of its token is kept.
+#[derive(Clone, Debug)]
+pub struct NewInvitation {
+    /// Its id.
+    pub id: uuid::Uuid,
+    /// SHA-256 of the token (`secret::token_hash`).
+    pub token_hash: String,
+    /// Where it goes.
+    pub email: String,
+    /// The role the invited person gets.
+    pub role: Role,
+    /// For counsellors.
+    pub profession: Option<Profession>,
+    /// For counsellors.
+    pub supervisor: bool,
+    /// The language of the e-mail: `ja` or `en`.
+    pub lang: String,
+    /// Who made it.
+    pub created_by: AccountId,
+    /// When.
+    pub created_at: Millis,
+    /// Until when it can be used.
+    pub expires_at: Millis,
+}
+
+/// An invitation as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvitationRecord {
+    /// Its id.
+    pub id: uuid::Uuid,
+    /// Where it goes.
+    pub email: String,
+    /// The role the invited person gets.
+    pub role: Role,
+    /// For counsellors.
+    pub profession: Option<Profession>,
+    /// For counsellors.
+    pub supervisor: bool,
+    /// The language of the e-mail.
+    pub lang: String,
+    /// Who made it.
+    pub created_by: AccountId,
+    /// When.
+    pub created_at: Millis,
+    /// Until when it can be used.
+    pub expires_at: Millis,
+    /// When someone registered with it.
+    pub used_at: Option<Millis>,
+    /// When staff revoked it.
+    pub revoked_at: Option<Millis>,
+    /// Who registered with it.
+    pub account: Option<AccountId>,
+}
+
+impl InvitationRecord {
+    /// Its state at `now`. Used and revoked win over expired.
+    pub fn state(&self, now: Millis) -> InvitationState {
+        if self.used_at.is_some() {
+            InvitationState::Used
+        } else if self.revoked_at.is_some() {
+            InvitationState::Revoked
+        } else if now >= self.expires_at {
+            InvitationState::Expired
+        } else {
+            InvitationState::Pending
+        }
+    }
+
+    /// How staff see it at `now`.
+    pub fn view(&self, now: Millis) -> InvitationView {
+        InvitationView {
+            id: self.id,
+            email: self.email.clone(),
+            role: self.role,
+            profession: self.profession,
+            supervisor: self.supervisor,
+            state: self.state(now),
+            created_by: self.created_by,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            account: self.account,
+        }
+    }
+}
+
+/// A person registering from an invitation.
+#[derive(Clone, Debug)]
+pub struct NewMember {
+    /// The new account's id.
+    pub id: AccountId,
+    /// The handle, normalised.
+    pub handle: String,
+    /// Its uniqueness key.
+    pub handle_key: String,
+    /// The avatar.
+    pub avatar: Avatar,
+    /// The role (from the invitation; `family` when a participant registers as family).
+    pub role: Role,
+    /// For participants and family members.
+    pub relation: Option<Relation>,
+    /// Optional.
+    pub age_band: Option<AgeBand>,
+    /// For counsellors.
+    pub profession: Option<Profession>,
+    /// For counsellors.
+    pub supervisor: bool,
+    /// Sign-in e-mail, for roles that sign in with a password.
+    pub email: Option<String>,
+    /// argon2id hash of the password, for roles that sign in with one.
+    pub secret_hash: Option<String>,
+    /// When.
+    pub created_at: Millis,
+}
+
+/// Why registration failed. Nothing was created.
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    /// The token matches no invitation.
+    #[error("no such invitation")]
+    UnknownInvitation,
+    /// The invitation cannot be used (used, expired or revoked).
+    #[error("the invitation is {}", .0.as_str())]
+    Unusable(InvitationState),
+    /// The handle is taken.
+    #[error("handle taken")]
+    HandleTaken,
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What sign-in needs to know about an account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Credentials {
+    /// The account.
+    pub account: AccountId,
+    /// Its handle.
+    pub handle: String,
+    /// Its role.
+    pub role: Role,
+    /// Whether it may sign in.
+    pub status: AccountStatus,
+    /// argon2id hash of the password or passphrase, if one is set.
+    pub secret_hash: Option<String>,
+    /// The TOTP secret, if two-step sign-in is on.
+    pub totp_secret: Option<String>,
+}
+
+/// What presenting a refresh token did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rotation {
+    /// The token was current: it is now used, and the new one replaces it.
+    Rotated {
+        /// Whose session.
+        account: AccountId,
+    },
+    /// The token had already been used: someone holds a copy. The whole session (every token
+    /// descended from the same sign-in) is revoked.
+    Reused {
+        /// Whose session.
+        account: AccountId,
+    },
+    /// Unknown, expired, or from a revoked session.
+    Invalid,
+}
+
+/// Persistence for entry.
+#[async_trait]
+pub trait EntryStore: Send + Sync {
+    /// Stores a new invitation.
+    async fn create_invitation(&self, new: &NewInvitation) -> Result<(), StoreError>;
+    /// The newest invitations first.
+    async fn invitations(&self, limit: u32) -> Result<Vec<InvitationRecord>, StoreError>;
+    /// The invitation with this token hash.
+    async fn invitation_by_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<InvitationRecord>, StoreError>;
+    /// Revokes a pending invitation; `false` if it was not pending.
+    async fn revoke_invitation(&self, id: uuid::Uuid, now: Millis) -> Result<bool, StoreError>;
+
+    /// Uses the invitation and creates the account, in one transaction: either both happen or
+    /// neither.
+    async fn register(
+        &self,
+        token_hash: &str,
+        member: &NewMember,
+        now: Millis,
+    ) -> Result<(), RegisterError>;
+
+    /// Sign-in data by login: a handle key, or a lowercased e-mail address.
+    async fn credentials(&self, login: &str) -> Result<Option<Credentials>, StoreError>;
+    /// Sign-in data by account.
+    async fn credentials_of(&self, account: AccountId) -> Result<Option<Credentials>, StoreError>;
+    /// Sets (or replaces) the password or passphrase hash.
+    async fn update_secret(&self, account: AccountId, secret_hash: &str) -> Result<(), StoreError>;
+    /// Turns two-step sign-in on (with a secret) or off.
+    async fn update_totp(&self, account: AccountId, secret: Option<&str>)
+    -> Result<(), StoreError>;
+    /// Records that a TOTP step was used; `false` if it (or a later one) was used before, so a
+    /// code cannot be replayed.
+    async fn use_totp_step(&self, account: AccountId, step: u64) -> Result<bool, StoreError>;
+    /// Sets an account's status.
+    async fn update_status(
+        &self,
+        account: AccountId,
+        status: AccountStatus,
+    ) -> Result<bool, StoreError>;
+
+    /// Starts a device session with its first refresh token.
+    async fn create_session(
+        &self,
+        account: AccountId,
+        token_hash: &str,
+        now: Millis,
+        expires_at: Millis,
+    ) -> Result<(), StoreError>;
+    /// Presents a refresh token: rotates it to `new_hash` if current, revokes its session if it
+    /// was used before.
+    async fn rotate_refresh(
+        &self,
+        presented_hash: &str,
+        new_hash: &str,
+        now: Millis,
+        expires_at: Millis,
+    ) -> Result<Rotation, StoreError>;
+    /// Ends the session a refresh token belongs to (sign-out).
+    async fn delete_session(&self, presented_hash: &str, now: Millis) -> Result<(), StoreError>;
+    /// Ends every session of an account (suspension, password change).
+    async fn delete_sessions_of(&self, account: AccountId, now: Millis) -> Result<(), StoreError>;
+}

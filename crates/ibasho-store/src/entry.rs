@@ -1,0 +1,377 @@
+//! The SQLite implementation of [`EntryStore`].
+
+use crate::sqlite::{SqliteStore, enum_value, parse_uuid};
+use async_trait::async_trait;
+use ibasho_accounts::store::{
+    Credentials, EntryStore, InvitationRecord, NewInvitation, NewMember, RegisterError, Rotation,
+    StoreError,
+};
+use ibasho_protocol::api::{AccountStatus, Profession};
+use ibasho_protocol::{AccountId, Millis, Role};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn invitation_from_row(row: &SqliteRow) -> Result<InvitationRecord, StoreError> {
+    let role: &str = row.get("role");
+    Ok(InvitationRecord {
+        id: parse_uuid(row.get::<&str, _>("id")).map_err(backend)?,
+        email: row.get("email"),
+        role: Role::parse(role).ok_or_else(|| backend(format!("bad role {role}")))?,
+        profession: row
+            .get::<Option<&str>, _>("profession")
+            .and_then(Profession::parse),
+        supervisor: row.get::<i64, _>("supervisor") != 0,
+        lang: row.get("lang"),
+        created_by: AccountId(parse_uuid(row.get::<&str, _>("created_by")).map_err(backend)?),
+        created_at: row.get("created_at"),
+        expires_at: row.get("expires_at"),
+        used_at: row.get("used_at"),
+        revoked_at: row.get("revoked_at"),
+        account: row
+            .get::<Option<&str>, _>("account_id")
+            .map(|s| parse_uuid(s).map(AccountId))
+            .transpose()
+            .map_err(backend)?,
+    })
+}
+
+fn credentials_from_row(row: &SqliteRow) -> Result<Credentials, StoreError> {
+    let role: &str = row.get("role");
+    let status: &str = row.get("status");
+    Ok(Credentials {
+        account: AccountId(parse_uuid(row.get::<&str, _>("id")).map_err(backend)?),
+        handle: row.get("handle"),
+        role: Role::parse(role).ok_or_else(|| backend(format!("bad role {role}")))?,
+        status: AccountStatus::parse(status)
+            .ok_or_else(|| backend(format!("bad status {status}")))?,
+        secret_hash: row.get("secret_hash"),
+        totp_secret: row.get("totp_secret"),
+    })
+}
+
+const INVITATION_COLUMNS: &str = "id, email, role, profession, supervisor, lang, created_by, created_at, expires_at, used_at, revoked_at, account_id";
+const CREDENTIAL_COLUMNS: &str = "id, handle, role, status, secret_hash, totp_secret";
+
+#[async_trait]
+impl EntryStore for SqliteStore {
+    async fn create_invitation(&self, new: &NewInvitation) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO invitations (id, token_hash, email, role, profession, supervisor, lang, created_by, created_at, expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(new.id.to_string())
+        .bind(&new.token_hash)
+        .bind(&new.email)
+        .bind(new.role.as_str())
+        .bind(new.profession.map(Profession::as_str))
+        .bind(i64::from(new.supervisor))
+        .bind(&new.lang)
+        .bind(new.created_by.to_string())
+        .bind(new.created_at)
+        .bind(new.expires_at)
+        .execute(self.pool())
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn invitations(&self, limit: u32) -> Result<Vec<InvitationRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {INVITATION_COLUMNS} FROM invitations ORDER BY created_at DESC, id DESC LIMIT ?"
+        ))
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await
+        .map_err(backend)?;
+        rows.iter().map(invitation_from_row).collect()
+    }
+
+    async fn invitation_by_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<InvitationRecord>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {INVITATION_COLUMNS} FROM invitations WHERE token_hash = ?"
+        ))
+        .bind(token_hash)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(backend)?;
+        row.as_ref().map(invitation_from_row).transpose()
+    }
+
+    async fn revoke_invitation(&self, id: uuid::Uuid, now: Millis) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE invitations SET revoked_at = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?",
+        )
+        .bind(now)
+        .bind(id.to_string())
+        .bind(now)
+        .execute(self.pool())
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn register(
+        &self,
+        token_hash: &str,
+        member: &NewMember,
+        now: Millis,
+    ) -> Result<(), RegisterError> {
+        let mut tx = self.pool().begin().await.map_err(backend)?;
+        // Take the invitation first (a write, so the transaction holds the lock from here):
+        // a second registration with the same token finds it used.
+        let taken = sqlx::query(
+            "UPDATE invitations SET used_at = ? \
+             WHERE token_hash = ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?",
+        )
+        .bind(now)
+        .bind(token_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if taken.rows_affected() == 0 {
+            let row = sqlx::query(&format!(
+                "SELECT {INVITATION_COLUMNS} FROM invitations WHERE token_hash = ?"
+            ))
+            .bind(token_hash)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+            return Err(match row {
+                None => RegisterError::UnknownInvitation,
+                Some(row) => RegisterError::Unusable(invitation_from_row(&row)?.state(now)),
+            });
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO accounts (id, handle, handle_key, avatar_shape, avatar_color, role, created_at, \
+             status, relation, age_band, profession, supervisor, email, secret_hash) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(member.id.to_string())
+        .bind(&member.handle)
+        .bind(&member.handle_key)
+        .bind(enum_value(&member.avatar.shape))
+        .bind(enum_value(&member.avatar.color))
+        .bind(member.role.as_str())
+        .bind(member.created_at)
+        .bind(member.relation.map(|r| r.as_str()))
+        .bind(member.age_band.map(|a| a.as_str()))
+        .bind(member.profession.map(Profession::as_str))
+        .bind(i64::from(member.supervisor))
+        .bind(member.email.as_deref())
+        .bind(member.secret_hash.as_deref())
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(RegisterError::HandleTaken);
+            }
+            Err(e) => return Err(backend(e).into()),
+        }
+        sqlx::query("UPDATE invitations SET account_id = ? WHERE token_hash = ?")
+            .bind(member.id.to_string())
+            .bind(token_hash)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(())
+    }
+
+    async fn credentials(&self, login: &str) -> Result<Option<Credentials>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {CREDENTIAL_COLUMNS} FROM accounts WHERE (handle_key = ? OR email = ?) AND status != 'deleted'"
+        ))
+        .bind(login)
+        .bind(login)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(backend)?;
+        row.as_ref().map(credentials_from_row).transpose()
+    }
+
+    async fn credentials_of(&self, account: AccountId) -> Result<Option<Credentials>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {CREDENTIAL_COLUMNS} FROM accounts WHERE id = ?"
+        ))
+        .bind(account.to_string())
+        .fetch_optional(self.pool())
+        .await
+        .map_err(backend)?;
+        row.as_ref().map(credentials_from_row).transpose()
+    }
+
+    async fn update_secret(&self, account: AccountId, secret_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE accounts SET secret_hash = ? WHERE id = ?")
+            .bind(secret_hash)
+            .bind(account.to_string())
+            .execute(self.pool())
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn update_totp(
+        &self,
+        account: AccountId,
+        secret: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE accounts SET totp_secret = ?, totp_last_step = 0 WHERE id = ?")
+            .bind(secret)
+            .bind(account.to_string())
+            .execute(self.pool())
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn use_totp_step(&self, account: AccountId, step: u64) -> Result<bool, StoreError> {
+        let step = i64::try_from(step).unwrap_or(i64::MAX);
+        let done = sqlx::query(
+            "UPDATE accounts SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?",
+        )
+        .bind(step)
+        .bind(account.to_string())
+        .bind(step)
+        .execute(self.pool())
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn update_status(
+        &self,
+        account: AccountId,
+        status: AccountStatus,
+    ) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE accounts SET status = ? WHERE id = ? AND status != 'deleted'")
+                .bind(status.as_str())
+                .bind(account.to_string())
+                .execute(self.pool())
+                .await
+                .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn create_session(
+        &self,
+        account: AccountId,
+        token_hash: &str,
+        now: Millis,
+        expires_at: Millis,
+    ) -> Result<(), StoreError> {
+        let session = uuid::Uuid::now_v7().to_string();
+        let mut tx = self.pool().begin().await.map_err(backend)?;
+        sqlx::query("INSERT INTO sessions (id, account_id, created_at) VALUES (?, ?, ?)")
+            .bind(&session)
+            .bind(account.to_string())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, issued_at, expires_at) VALUES (?, ?, ?, ?)")
+            .bind(token_hash)
+            .bind(&session)
+            .bind(now)
+            .bind(expires_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(())
+    }
+
+    async fn rotate_refresh(
+        &self,
+        presented_hash: &str,
+        new_hash: &str,
+        now: Millis,
+        expires_at: Millis,
+    ) -> Result<Rotation, StoreError> {
+        let mut tx = self.pool().begin().await.map_err(backend)?;
+        // Mark it used first (a write: the transaction holds the lock, so two racing
+        // presentations of one token cannot both rotate it).
+        let marked = sqlx::query(
+            "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? \
+             AND session_id IN (SELECT id FROM sessions WHERE revoked_at IS NULL)",
+        )
+        .bind(now)
+        .bind(presented_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let row = sqlx::query(
+            "SELECT t.session_id, t.used_at, s.account_id, s.revoked_at FROM refresh_tokens t \
+             JOIN sessions s ON s.id = t.session_id WHERE t.token_hash = ?",
+        )
+        .bind(presented_hash)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let Some(row) = row else {
+            return Ok(Rotation::Invalid);
+        };
+        let session: String = row.get("session_id");
+        let account = AccountId(parse_uuid(row.get::<&str, _>("account_id")).map_err(backend)?);
+        if marked.rows_affected() == 1 {
+            sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, issued_at, expires_at) VALUES (?, ?, ?, ?)")
+                .bind(new_hash)
+                .bind(&session)
+                .bind(now)
+                .bind(expires_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            tx.commit().await.map_err(backend)?;
+            return Ok(Rotation::Rotated { account });
+        }
+        let used = row.get::<Option<i64>, _>("used_at").is_some();
+        let revoked = row.get::<Option<i64>, _>("revoked_at").is_some();
+        if used && !revoked {
+            // Reuse of a rotated token: someone has a copy. End the whole session.
+            sqlx::query("UPDATE sessions SET revoked_at = ? WHERE id = ?")
+                .bind(now)
+                .bind(&session)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            tx.commit().await.map_err(backend)?;
+            return Ok(Rotation::Reused { account });
+        }
+        Ok(Rotation::Invalid)
+    }
+
+    async fn delete_session(&self, presented_hash: &str, now: Millis) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = ? WHERE revoked_at IS NULL AND id = (SELECT session_id FROM refresh_tokens WHERE token_hash = ?)",
+        )
+        .bind(now)
+        .bind(presented_hash)
+        .execute(self.pool())
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn delete_sessions_of(&self, account: AccountId, now: Millis) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(account.to_string())
+        .execute(self.pool())
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+}
