@@ -6,6 +6,7 @@ mod entry;
 mod handshake;
 mod lifecycle;
 mod limits;
+mod mail;
 mod moderation;
 mod presence;
 mod resume;

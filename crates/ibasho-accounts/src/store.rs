@@ -4,7 +4,8 @@
 
 use async_trait::async_trait;
 use ibasho_protocol::api::{
-    AccountStatus, AgeBand, InvitationState, InvitationView, Profession, Relation,
+    AccountStatus, AgeBand, ApplicationStatus, ApplicationView, InvitationState, InvitationView,
+    Profession, Relation,
 };
 use ibasho_protocol::{AccountId, Avatar, Millis, Role};
 
@@ -246,4 +247,101 @@ pub trait EntryStore: Send + Sync {
     async fn delete_session(&self, presented_hash: &str, now: Millis) -> Result<(), StoreError>;
     /// Ends every session of an account (suspension, password change).
     async fn delete_sessions_of(&self, account: AccountId, now: Millis) -> Result<(), StoreError>;
+}
+
+/// An application from the public home page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApplicationRecord {
+    /// Its id.
+    pub id: uuid::Uuid,
+    /// Where to answer (lowercased).
+    pub email: String,
+    /// For themselves or as family.
+    pub relation: Relation,
+    /// What the applicant wrote.
+    pub message: String,
+    /// `ja` or `en`.
+    pub lang: String,
+    /// The consent text agreed to.
+    pub consent_version: String,
+    /// State.
+    pub status: ApplicationStatus,
+    /// When it came.
+    pub created_at: Millis,
+}
+
+impl ApplicationRecord {
+    /// How staff see it, given the retention period.
+    pub fn view(&self, retention_ms: Millis) -> ApplicationView {
+        ApplicationView {
+            id: self.id,
+            email: self.email.clone(),
+            relation: self.relation,
+            message: self.message.clone(),
+            lang: self.lang.clone(),
+            status: self.status,
+            created_at: self.created_at,
+            purge_at: self.created_at.saturating_add(retention_ms),
+        }
+    }
+}
+
+/// A mail waiting to go out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutgoingMail {
+    /// Its id.
+    pub id: uuid::Uuid,
+    /// The recipient.
+    pub to: String,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+    /// Failed attempts so far.
+    pub attempts: u32,
+}
+
+/// Applications and the mail outbox.
+#[async_trait]
+pub trait ApplicationStore: Send + Sync {
+    /// Stores a new application.
+    async fn create_application(&self, application: &ApplicationRecord) -> Result<(), StoreError>;
+    /// Applications, newest first; only those with `status` when given.
+    async fn applications(
+        &self,
+        status: Option<ApplicationStatus>,
+        limit: u32,
+    ) -> Result<Vec<ApplicationRecord>, StoreError>;
+    /// One application.
+    async fn application(&self, id: uuid::Uuid) -> Result<Option<ApplicationRecord>, StoreError>;
+    /// Decides a pending application; `false` if it was not pending.
+    async fn update_application(
+        &self,
+        id: uuid::Uuid,
+        status: ApplicationStatus,
+        by: AccountId,
+        now: Millis,
+    ) -> Result<bool, StoreError>;
+    /// Deletes applications that came before `cutoff`, and sent mail older than it. Returns
+    /// how many applications went.
+    async fn delete_applications_before(&self, cutoff: Millis) -> Result<u64, StoreError>;
+
+    /// Puts a mail in the outbox.
+    async fn create_mail(&self, mail: &OutgoingMail, now: Millis) -> Result<(), StoreError>;
+    /// Mail due now that has not used up its attempts, oldest first.
+    async fn due_mail(
+        &self,
+        now: Millis,
+        max_attempts: u32,
+        limit: u32,
+    ) -> Result<Vec<OutgoingMail>, StoreError>;
+    /// Marks a mail sent.
+    async fn update_mail_sent(&self, id: uuid::Uuid, now: Millis) -> Result<(), StoreError>;
+    /// Records a failed attempt and when to try again.
+    async fn update_mail_failed(
+        &self,
+        id: uuid::Uuid,
+        error: &str,
+        retry_at: Millis,
+    ) -> Result<(), StoreError>;
 }

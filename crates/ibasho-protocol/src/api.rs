@@ -152,3 +152,38 @@ pub struct AccountView {
     /// When it was created.
     pub created_at: Millis,
 }
+
+wire_enum!(
+    /// Where an application stands.
+    ApplicationStatus {
+        /// Waiting for staff.
+        Pending = "pending",
+        /// Staff sent an invitation.
+        Invited = "invited",
+        /// Staff declined it, with a message to the applicant.
+        Declined = "declined",
+        /// Put aside without an answer (a duplicate, a test).
+        Archived = "archived",
+    }
+);
+
+/// An application as staff see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationView {
+    /// Its id.
+    pub id: uuid::Uuid,
+    /// Where to answer.
+    pub email: String,
+    /// For themselves or as family.
+    pub relation: Relation,
+    /// What the applicant wrote (may be empty).
+    pub message: String,
+    /// The applicant's language: `ja` or `en`.
+    pub lang: String,
+    /// State now.
+    pub status: ApplicationStatus,
+    /// When it came.
+    pub created_at: Millis,
+    /// When it will be deleted (the retention period).
+    pub purge_at: Millis,
+}

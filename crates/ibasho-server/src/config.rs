@@ -74,6 +74,10 @@ pub struct Config {
     pub websocket: WebSocketConfig,
     /// Persistence.
     pub storage: StorageConfig,
+    /// E-mail.
+    pub mail: MailConfig,
+    /// Applications from the home page.
+    pub applications: ApplicationsConfig,
     /// The realtime core.
     pub hub: HubConfig,
     /// Input and resource limits.
@@ -198,8 +202,64 @@ impl Default for Config {
             auth: AuthConfig::default(),
             websocket: WebSocketConfig::default(),
             storage: StorageConfig::default(),
+            mail: MailConfig::default(),
+            applications: ApplicationsConfig::default(),
             hub: HubConfig::default(),
             limits: Limits::default(),
+        }
+    }
+}
+
+/// `[mail]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailConfig {
+    /// The SMTP server: `smtp://host:25`, `smtp://host:587?tls=required`,
+    /// `smtps://user:password@host:465`. Empty: no mail; staff see invitation links instead.
+    pub smtp_url: String,
+    /// The sender.
+    pub from: String,
+    /// Attempts before a mail is given up (its failure stays in the outbox).
+    pub max_attempts: u32,
+    /// The first retry waits this long, in seconds; each further one twice as long.
+    pub retry_base_secs: u64,
+    /// How often the outbox is checked when nothing wakes it, in seconds.
+    pub poll_secs: u64,
+    /// How long one SMTP exchange may take, in seconds.
+    pub timeout_secs: u64,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            smtp_url: String::new(),
+            from: "ibasho <noreply@localhost>".to_owned(),
+            max_attempts: 8,
+            retry_base_secs: 30,
+            poll_secs: 10,
+            timeout_secs: 30,
+        }
+    }
+}
+
+/// `[applications]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApplicationsConfig {
+    /// Days an application (and the mail about it) is kept, whatever its state.
+    pub retention_days: u64,
+    /// Applications accepted per minute in all (a brake on floods).
+    pub per_minute: u32,
+    /// Longest free text in an application, in characters.
+    pub message_max_chars: usize,
+}
+
+impl Default for ApplicationsConfig {
+    fn default() -> Self {
+        Self {
+            retention_days: 90,
+            per_minute: 10,
+            message_max_chars: 2000,
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use crate::error::AppError;
 use crate::http::{AppState, Caller};
+use crate::mail::Template;
 use axum::Json;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -42,7 +43,7 @@ pub struct SignedIn {
     pub me: Person,
 }
 
-fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     serde_json::from_slice(body).map_err(|e| {
         // serde_json names the field in its message ("missing field `handle`", "unknown
         // field", "invalid type … at line …"); pass the field on when it can be found.
@@ -57,7 +58,7 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AppError
     })
 }
 
-fn check_email(email: &str) -> Result<String, AppError> {
+pub(crate) fn check_email(email: &str) -> Result<String, AppError> {
     let email = email.trim().to_lowercase();
     let valid = email.chars().count() <= MAX_EMAIL_CHARS
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
@@ -84,7 +85,8 @@ fn password_error(field: &str, e: PasswordError) -> AppError {
 }
 
 impl AppState {
-    async fn audit(
+    /// Appends a line to the audit log.
+    pub(crate) async fn audit(
         &self,
         actor: AccountId,
         action: &str,
@@ -214,8 +216,10 @@ struct InviteRequest {
 
 /// The answer to creating an invitation.
 #[derive(Debug, Serialize)]
-struct Invited {
+pub(crate) struct Invited {
     invitation: InvitationView,
+    /// Whether it was put in the outbox.
+    mailed: bool,
     /// The link to pass on, when no mail server is configured (the embedded default).
     #[serde(skip_serializing_if = "Option::is_none")]
     link: Option<String>,
@@ -228,66 +232,102 @@ pub(crate) async fn create_invitation(
     body: axum::body::Bytes,
 ) -> Result<Response, AppError> {
     let req: InviteRequest = parse_body(&body)?;
-    caller.require(authz::invite_action(req.role))?;
     let email = check_email(&req.email)?;
-    if req.role != Role::Counsellor && (req.profession.is_some() || req.supervisor) {
-        return Err(AppError::field(
-            ErrorCode::InvalidInput,
-            "profession",
-            "only counsellors have a profession",
-        ));
-    }
-    if req.role == Role::Counsellor && req.profession.is_none() {
-        return Err(AppError::field(
-            ErrorCode::InvalidInput,
-            "profession",
-            "a counsellor needs a profession",
-        ));
-    }
-    let lang = match req.lang.as_deref() {
-        None | Some("ja") => "ja",
-        Some("en") => "en",
-        Some(_) => return Err(AppError::field(ErrorCode::InvalidInput, "lang", "ja or en")),
-    };
-    let token = secret::new_token();
-    let now = state.now();
-    let invitation = NewInvitation {
-        id: uuid::Uuid::now_v7(),
-        token_hash: secret::token_hash(&token),
-        email,
-        role: req.role,
-        profession: req.profession,
-        supervisor: req.supervisor,
-        lang: lang.to_owned(),
-        created_by: caller.0.account,
-        created_at: now,
-        expires_at: now
-            + i64::try_from(state.config.auth.invitation_days * 86_400_000).unwrap_or(i64::MAX),
-    };
-    state.entry.create_invitation(&invitation).await?;
-    state
-        .audit(
+    let invited = state
+        .invite(
+            &caller,
+            email,
+            req.role,
+            req.profession,
+            req.supervisor,
+            req.lang.as_deref(),
+            None,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(invited)).into_response())
+}
+
+impl AppState {
+    /// Makes an invitation and mails it, or (without a mail server) returns the link for staff
+    /// to pass on. Checks that the caller may invite that role. Audited.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn invite(
+        &self,
+        caller: &Caller,
+        email: String,
+        role: Role,
+        profession: Option<Profession>,
+        supervisor: bool,
+        lang: Option<&str>,
+        application: Option<uuid::Uuid>,
+    ) -> Result<Invited, AppError> {
+        caller.require(authz::invite_action(role))?;
+        if role != Role::Counsellor && (profession.is_some() || supervisor) {
+            return Err(AppError::field(
+                ErrorCode::InvalidInput,
+                "profession",
+                "only counsellors have a profession",
+            ));
+        }
+        if role == Role::Counsellor && profession.is_none() {
+            return Err(AppError::field(
+                ErrorCode::InvalidInput,
+                "profession",
+                "a counsellor needs a profession",
+            ));
+        }
+        let lang = match lang {
+            None | Some("ja") => "ja",
+            Some("en") => "en",
+            Some(_) => return Err(AppError::field(ErrorCode::InvalidInput, "lang", "ja or en")),
+        };
+        let token = secret::new_token();
+        let now = self.now();
+        let invitation = NewInvitation {
+            id: uuid::Uuid::now_v7(),
+            token_hash: secret::token_hash(&token),
+            email,
+            role,
+            profession,
+            supervisor,
+            lang: lang.to_owned(),
+            created_by: caller.0.account,
+            created_at: now,
+            expires_at: now
+                + i64::try_from(self.config.auth.invitation_days * 86_400_000).unwrap_or(i64::MAX),
+        };
+        self.entry.create_invitation(&invitation).await?;
+        self.audit(
             caller.0.account,
             "create_invitation",
             None,
             String::new(),
-            serde_json::json!({ "invitation": invitation.id, "role": req.role }),
+            serde_json::json!({ "invitation": invitation.id, "role": role, "application": application }),
         )
         .await?;
-    let record = state
-        .entry
-        .invitation_by_token(&invitation.token_hash)
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("invitation vanished")))?;
-    let link = format!("{}/#/register?token={token}", state.config.public_url());
-    Ok((
-        StatusCode::CREATED,
-        Json(Invited {
+        let record = self
+            .entry
+            .invitation_by_token(&invitation.token_hash)
+            .await?
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("invitation vanished")))?;
+        let link = format!("{}/#/register?token={token}", self.config.public_url());
+        let link = if self.mailer.configured() {
+            let template = Template::Invitation {
+                lang,
+                link: &link,
+                days: self.config.auth.invitation_days,
+            };
+            self.mailer.queue(&invitation.email, template).await?;
+            None
+        } else {
+            Some(link)
+        };
+        Ok(Invited {
+            mailed: link.is_none(),
             invitation: record.view(now),
-            link: Some(link),
-        }),
-    )
-        .into_response())
+            link,
+        })
+    }
 }
 
 /// `GET /api/staff/invitations`.

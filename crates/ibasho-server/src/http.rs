@@ -2,10 +2,12 @@
 //! WebSocket endpoint and the static web client.
 
 use crate::accounts::create_account;
+use crate::applications;
 use crate::auth::TokenKeys;
 use crate::config::Config;
 use crate::entry;
 use crate::error::{AppError, problem};
+use crate::mail::Mailer;
 use crate::ws;
 use axum::Router;
 use axum::body::Bytes;
@@ -16,6 +18,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use ibasho_accounts::authz::{self, Action};
+use ibasho_accounts::store::ApplicationStore;
 use ibasho_accounts::store::EntryStore;
 use ibasho_accounts::throttle::{Throttle, ThrottlePolicy};
 use ibasho_hub::Clock;
@@ -36,6 +39,12 @@ pub struct AppState {
     pub hub: Hub,
     /// Entry's records (the same database as the hub's).
     pub entry: Arc<dyn EntryStore>,
+    /// Applications and the outbox (the same database again).
+    pub applications: Arc<dyn ApplicationStore>,
+    /// Sends mail, when a server is configured.
+    pub mailer: Mailer,
+    /// Applications in the current minute.
+    application_window: Arc<Mutex<(Instant, u32)>>,
     /// The clock (injected in tests).
     pub clock: Arc<dyn Clock>,
     /// Failed sign-ins per login and per address.
@@ -63,6 +72,8 @@ impl AppState {
     pub fn new(
         hub: Hub,
         entry: Arc<dyn EntryStore>,
+        applications: Arc<dyn ApplicationStore>,
+        mailer: Mailer,
         clock: Arc<dyn Clock>,
         keys: TokenKeys,
         config: Arc<Config>,
@@ -75,6 +86,9 @@ impl AppState {
         Self {
             hub,
             entry,
+            applications,
+            mailer,
+            application_window: Arc::new(Mutex::new((Instant::now(), 0))),
             clock,
             sign_in_throttle: Arc::new(Mutex::new(Throttle::new(policy))),
             keys,
@@ -82,6 +96,22 @@ impl AppState {
             config,
             guest_window: Arc::new(Mutex::new((Instant::now(), 0))),
         }
+    }
+
+    /// Counts an application against `applications.per_minute`; `false` when over.
+    pub(crate) fn take_application_slot(&self) -> bool {
+        let mut window = self
+            .application_window
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if window.0.elapsed() >= Duration::from_secs(60) {
+            *window = (Instant::now(), 0);
+        }
+        if window.1 >= self.config.applications.per_minute {
+            return false;
+        }
+        window.1 += 1;
+        true
     }
 
     /// Now, by the injected clock.
@@ -146,6 +176,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/sign-in", post(entry::sign_in))
         .route("/api/session/refresh", post(entry::refresh))
         .route("/api/session/sign-out", post(entry::sign_out))
+        .route("/api/applications", post(applications::apply))
+        .route("/api/staff/applications", get(applications::list))
+        .route(
+            "/api/staff/applications/{id}/{verb}",
+            post(applications::decide),
+        )
         .route(
             "/api/staff/invitations",
             post(entry::create_invitation).get(entry::list_invitations),

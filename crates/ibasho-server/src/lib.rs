@@ -9,17 +9,21 @@
 //! - [`http`]: the router, guest entry, health and metrics.
 //! - [`ws`]: the WebSocket endpoint: token check before upgrade, reader and writer loops.
 //! - [`entry`]: invitations, registration, sign-in, device sessions, suspension.
+//! - [`applications`]: applications from the home page; staff invite, decline or archive.
+//! - [`mail`]: templates (ja/en), the outbox and the SMTP worker with retries.
 //! - [`accounts`]: account creation rules shared by guest entry and the admin CLI.
 //! - [`error`]: HTTP problem responses sharing the protocol's error codes.
 //!
 //! [`start`] runs a server on a listener you give it; the binary and the tests both use it.
 
 pub mod accounts;
+pub mod applications;
 pub mod auth;
 pub mod config;
 pub mod entry;
 pub mod error;
 pub mod http;
+pub mod mail;
 pub mod ws;
 
 pub use ibasho_hub::Identity;
@@ -112,13 +116,18 @@ pub async fn start_with_clock(
         .await
         .context("starting the hub")?;
     let addr = listener.local_addr()?;
+    let mailer = mail::Mailer::new(&config.mail, store.clone(), clock_for_http.clone())?;
+    mailer.spawn_worker();
     let state = http::AppState::new(
         hub.clone(),
         store.clone(),
+        store.clone(),
+        mailer,
         clock_for_http,
         keys.clone(),
         config.clone(),
     );
+    state.spawn_purge();
     let app = http::router(state);
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let (http_stop_tx, http_stop_rx) = oneshot::channel::<()>();

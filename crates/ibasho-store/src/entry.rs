@@ -3,10 +3,10 @@
 use crate::sqlite::{SqliteStore, enum_value, parse_uuid};
 use async_trait::async_trait;
 use ibasho_accounts::store::{
-    Credentials, EntryStore, InvitationRecord, NewInvitation, NewMember, RegisterError, Rotation,
-    StoreError,
+    ApplicationRecord, ApplicationStore, Credentials, EntryStore, InvitationRecord, NewInvitation,
+    NewMember, OutgoingMail, RegisterError, Rotation, StoreError,
 };
-use ibasho_protocol::api::{AccountStatus, Profession};
+use ibasho_protocol::api::{AccountStatus, ApplicationStatus, Profession, Relation};
 use ibasho_protocol::{AccountId, Millis, Role};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
@@ -372,6 +372,181 @@ impl EntryStore for SqliteStore {
         .execute(self.pool())
         .await
         .map_err(backend)?;
+        Ok(())
+    }
+}
+
+fn application_from_row(row: &SqliteRow) -> Result<ApplicationRecord, StoreError> {
+    let relation: &str = row.get("relation");
+    let status: &str = row.get("status");
+    Ok(ApplicationRecord {
+        id: parse_uuid(row.get::<&str, _>("id")).map_err(backend)?,
+        email: row.get("email"),
+        relation: Relation::parse(relation)
+            .ok_or_else(|| backend(format!("bad relation {relation}")))?,
+        message: row.get("message"),
+        lang: row.get("lang"),
+        consent_version: row.get("consent_version"),
+        status: ApplicationStatus::parse(status)
+            .ok_or_else(|| backend(format!("bad status {status}")))?,
+        created_at: row.get("created_at"),
+    })
+}
+
+const APPLICATION_COLUMNS: &str =
+    "id, email, relation, message, lang, consent_version, status, created_at";
+
+#[async_trait]
+impl ApplicationStore for SqliteStore {
+    async fn create_application(&self, a: &ApplicationRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO applications (id, email, relation, message, lang, consent_version, status, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(a.id.to_string())
+        .bind(&a.email)
+        .bind(a.relation.as_str())
+        .bind(&a.message)
+        .bind(&a.lang)
+        .bind(&a.consent_version)
+        .bind(a.status.as_str())
+        .bind(a.created_at)
+        .execute(self.pool())
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn applications(
+        &self,
+        status: Option<ApplicationStatus>,
+        limit: u32,
+    ) -> Result<Vec<ApplicationRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {APPLICATION_COLUMNS} FROM applications WHERE (? IS NULL OR status = ?) ORDER BY created_at DESC, id DESC LIMIT ?"
+        ))
+        .bind(status.map(ApplicationStatus::as_str))
+        .bind(status.map(ApplicationStatus::as_str))
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await
+        .map_err(backend)?;
+        rows.iter().map(application_from_row).collect()
+    }
+
+    async fn application(&self, id: uuid::Uuid) -> Result<Option<ApplicationRecord>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {APPLICATION_COLUMNS} FROM applications WHERE id = ?"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(self.pool())
+        .await
+        .map_err(backend)?;
+        row.as_ref().map(application_from_row).transpose()
+    }
+
+    async fn update_application(
+        &self,
+        id: uuid::Uuid,
+        status: ApplicationStatus,
+        by: AccountId,
+        now: Millis,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE applications SET status = ?, decided_by = ?, decided_at = ? WHERE id = ? AND status = 'pending'",
+        )
+        .bind(status.as_str())
+        .bind(by.to_string())
+        .bind(now)
+        .bind(id.to_string())
+        .execute(self.pool())
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_applications_before(&self, cutoff: Millis) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM applications WHERE created_at < ?")
+            .bind(cutoff)
+            .execute(self.pool())
+            .await
+            .map_err(backend)?;
+        sqlx::query(
+            "DELETE FROM outbox WHERE created_at < ? AND (sent_at IS NOT NULL OR attempts > 0)",
+        )
+        .bind(cutoff)
+        .execute(self.pool())
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn create_mail(&self, mail: &OutgoingMail, now: Millis) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO outbox (id, to_addr, subject, body, created_at, attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, 0, ?)")
+            .bind(mail.id.to_string())
+            .bind(&mail.to)
+            .bind(&mail.subject)
+            .bind(&mail.body)
+            .bind(now)
+            .bind(now)
+            .execute(self.pool())
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn due_mail(
+        &self,
+        now: Millis,
+        max_attempts: u32,
+        limit: u32,
+    ) -> Result<Vec<OutgoingMail>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, to_addr, subject, body, attempts FROM outbox \
+             WHERE sent_at IS NULL AND next_attempt_at <= ? AND attempts < ? ORDER BY next_attempt_at, created_at LIMIT ?",
+        )
+        .bind(now)
+        .bind(i64::from(max_attempts))
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                Ok(OutgoingMail {
+                    id: parse_uuid(r.get::<&str, _>("id")).map_err(backend)?,
+                    to: r.get("to_addr"),
+                    subject: r.get("subject"),
+                    body: r.get("body"),
+                    attempts: u32::try_from(r.get::<i64, _>("attempts")).unwrap_or(u32::MAX),
+                })
+            })
+            .collect()
+    }
+
+    async fn update_mail_sent(&self, id: uuid::Uuid, now: Millis) -> Result<(), StoreError> {
+        sqlx::query("UPDATE outbox SET sent_at = ?, last_error = NULL WHERE id = ?")
+            .bind(now)
+            .bind(id.to_string())
+            .execute(self.pool())
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn update_mail_failed(
+        &self,
+        id: uuid::Uuid,
+        error: &str,
+        retry_at: Millis,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?")
+            .bind(error)
+            .bind(retry_at)
+            .bind(id.to_string())
+            .execute(self.pool())
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 }
