@@ -1,6 +1,7 @@
 //! End-to-end tests: the real server on port 0, real WebSocket clients speaking the
 //! documented protocol, a real SQLite file. One binary, one module per area.
 
+mod admin;
 mod chat;
 mod entry;
 mod handshake;

@@ -4,8 +4,8 @@
 
 use async_trait::async_trait;
 use ibasho_protocol::api::{
-    AccountStatus, AgeBand, ApplicationStatus, ApplicationView, InvitationState, InvitationView,
-    Profession, Relation,
+    AccountStatus, AccountView, AgeBand, ApplicationStatus, ApplicationView, InvitationState,
+    InvitationView, Profession, Relation,
 };
 use ibasho_protocol::{AccountId, Avatar, Millis, Role};
 
@@ -40,6 +40,8 @@ pub struct NewInvitation {
     pub created_at: Millis,
     /// Until when it can be used.
     pub expires_at: Millis,
+    /// For an access reset: the existing account it gives access back to.
+    pub reset_account: Option<AccountId>,
 }
 
 /// An invitation as stored.
@@ -69,6 +71,8 @@ pub struct InvitationRecord {
     pub revoked_at: Option<Millis>,
     /// Who registered with it.
     pub account: Option<AccountId>,
+    /// For an access reset: the existing account it gives access back to.
+    pub reset_account: Option<AccountId>,
 }
 
 impl InvitationRecord {
@@ -98,6 +102,7 @@ impl InvitationRecord {
             created_at: self.created_at,
             expires_at: self.expires_at,
             account: self.account,
+            reset_account: self.reset_account,
         }
     }
 }
@@ -206,6 +211,15 @@ pub trait EntryStore: Send + Sync {
         member: &NewMember,
         now: Millis,
     ) -> Result<(), RegisterError>;
+    /// Uses an access-reset invitation: returns the account it names, after setting a new
+    /// password hash when one is given, and ends the account's other sessions. Either all of
+    /// it happens or none.
+    async fn redeem_reset(
+        &self,
+        token_hash: &str,
+        secret_hash: Option<&str>,
+        now: Millis,
+    ) -> Result<AccountId, RegisterError>;
 
     /// Sign-in data by login: a handle key, or a lowercased e-mail address.
     async fn credentials(&self, login: &str) -> Result<Option<Credentials>, StoreError>;
@@ -344,4 +358,18 @@ pub trait ApplicationStore: Send + Sync {
         error: &str,
         retry_at: Millis,
     ) -> Result<(), StoreError>;
+}
+
+/// What admins do to accounts, and what a person may take or erase of their own.
+#[async_trait]
+pub trait AdminStore: Send + Sync {
+    /// Accounts whose handle or e-mail contains `query` (all when empty), newest first.
+    async fn accounts(&self, query: &str, limit: u32) -> Result<Vec<AccountView>, StoreError>;
+    /// Changes an account's role; `false` if there is no such (undeleted) account.
+    async fn update_role(&self, account: AccountId, role: Role) -> Result<bool, StoreError>;
+    /// Everything stored about an account, as JSON, for the person to download.
+    async fn export_account(&self, account: AccountId) -> Result<serde_json::Value, StoreError>;
+    /// Deletes an account: its handle, avatar, e-mail, secrets and sessions go; its messages
+    /// stay, shown as from a deleted member. `false` if there was no such account.
+    async fn delete_account(&self, account: AccountId, now: Millis) -> Result<bool, StoreError>;
 }

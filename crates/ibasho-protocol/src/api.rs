@@ -122,6 +122,9 @@ pub struct InvitationView {
     /// The account registered with it.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub account: Option<AccountId>,
+    /// For an access reset: the account it gives access back to.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reset_account: Option<AccountId>,
 }
 
 /// An account as admins see it.
@@ -149,6 +152,9 @@ pub struct AccountView {
     /// Whether two-step sign-in is on.
     #[serde(default)]
     pub totp: bool,
+    /// The sign-in e-mail, for roles that sign in with a password.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub email: Option<String>,
     /// When it was created.
     pub created_at: Millis,
 }

@@ -193,6 +193,7 @@ pub(crate) async fn decide(
                     false,
                     Some(&application.lang),
                     Some(application.id),
+                    None,
                 )
                 .await?;
             state

@@ -242,6 +242,7 @@ pub(crate) async fn create_invitation(
             req.supervisor,
             req.lang.as_deref(),
             None,
+            None,
         )
         .await?;
     Ok((StatusCode::CREATED, Json(invited)).into_response())
@@ -260,6 +261,7 @@ impl AppState {
         supervisor: bool,
         lang: Option<&str>,
         application: Option<uuid::Uuid>,
+        reset_account: Option<AccountId>,
     ) -> Result<Invited, AppError> {
         caller.require(authz::invite_action(role))?;
         if role != Role::Counsellor && (profession.is_some() || supervisor) {
@@ -295,6 +297,7 @@ impl AppState {
             created_at: now,
             expires_at: now
                 + i64::try_from(self.config.auth.invitation_days * 86_400_000).unwrap_or(i64::MAX),
+            reset_account,
         };
         self.entry.create_invitation(&invitation).await?;
         self.audit(
@@ -382,6 +385,9 @@ struct InvitationPreview {
     role: Role,
     /// Whether a password must be chosen (counsellors, staff, admins).
     needs_password: bool,
+    /// Whether this link gives an existing account its access back (no handle or avatar to
+    /// choose).
+    reset: bool,
 }
 
 /// `GET /api/invitations/{token}`: whether a link can be used, and for what role.
@@ -407,6 +413,7 @@ pub(crate) async fn preview_invitation(
         InvitationState::Pending => Ok(Json(InvitationPreview {
             role: record.role,
             needs_password: authz::uses_password(record.role),
+            reset: record.reset_account.is_some(),
         })
         .into_response()),
         other => Err(AppError::client(
@@ -423,8 +430,12 @@ pub(crate) async fn preview_invitation(
 #[serde(deny_unknown_fields)]
 struct RegisterRequest {
     token: String,
-    handle: String,
-    avatar: Avatar,
+    /// Required, except for an access reset.
+    #[serde(default)]
+    handle: Option<String>,
+    /// Required, except for an access reset.
+    #[serde(default)]
+    avatar: Option<Avatar>,
     #[serde(default)]
     age_band: Option<AgeBand>,
     #[serde(default)]
@@ -451,9 +462,19 @@ pub(crate) async fn register(
             ));
         }
     };
-    let handle = normalize_handle(&req.handle, &state.config.limits)
-        .map_err(|e| AppError::field(ErrorCode::InvalidHandle, "handle", e.to_string()))?;
     let staff_like = authz::uses_password(invitation.role);
+    if invitation.reset_account.is_some() {
+        return redeem_reset(&state, &req, &token_hash, staff_like, now).await;
+    }
+    let raw_handle = req
+        .handle
+        .as_deref()
+        .ok_or_else(|| AppError::field(ErrorCode::InvalidHandle, "handle", "choose a handle"))?;
+    let avatar = req
+        .avatar
+        .ok_or_else(|| AppError::field(ErrorCode::InvalidInput, "avatar", "choose an avatar"))?;
+    let handle = normalize_handle(raw_handle, &state.config.limits)
+        .map_err(|e| AppError::field(ErrorCode::InvalidHandle, "handle", e.to_string()))?;
     let (role, relation, email, secret_hash) = if staff_like {
         if req.relation.is_some() {
             return Err(AppError::field(
@@ -496,7 +517,7 @@ pub(crate) async fn register(
         id: AccountId::new_v7(),
         handle_key: handle_key(&handle),
         handle,
-        avatar: req.avatar,
+        avatar,
         role,
         relation,
         age_band: req.age_band,
@@ -528,6 +549,69 @@ pub(crate) async fn register(
     state
         .sign_in_response(member.id, StatusCode::CREATED, None)
         .await
+}
+
+/// Gives an existing account its access back: a new device session, and for staff-like roles
+/// a new password (two-step sign-in is turned off, to be set up again).
+async fn redeem_reset(
+    state: &AppState,
+    req: &RegisterRequest,
+    token_hash: &str,
+    staff_like: bool,
+    now: i64,
+) -> Result<Response, AppError> {
+    if req.handle.is_some()
+        || req.avatar.is_some()
+        || req.relation.is_some()
+        || req.age_band.is_some()
+    {
+        return Err(AppError::field(
+            ErrorCode::InvalidInput,
+            "handle",
+            "this link gives back an existing account; nothing else is chosen",
+        ));
+    }
+    let hash = match (staff_like, req.password.as_deref()) {
+        (true, Some(p)) => {
+            Some(secret::hash_password(p).map_err(|e| password_error("password", e))?)
+        }
+        (true, None) => {
+            return Err(AppError::field(
+                ErrorCode::InvalidInput,
+                "password",
+                "choose a new password",
+            ));
+        }
+        (false, Some(_)) => {
+            return Err(AppError::field(
+                ErrorCode::InvalidInput,
+                "password",
+                "participants set a passphrase later, in settings",
+            ));
+        }
+        (false, None) => None,
+    };
+    let account = match state
+        .entry
+        .redeem_reset(token_hash, hash.as_deref(), now)
+        .await
+    {
+        Ok(a) => a,
+        Err(RegisterError::Store(e)) => return Err(e.into()),
+        Err(_) => {
+            return Err(AppError::field(
+                ErrorCode::InvitationInvalid,
+                "token",
+                "this invitation link cannot be used; ask the staff for a new one",
+            ));
+        }
+    };
+    // Whoever held the old sessions is signed out everywhere.
+    state
+        .hub
+        .disconnect_account(account, close::UNAUTHORIZED, "access was reset");
+    tracing::info!(%account, "access reset from an invitation");
+    state.sign_in_response(account, StatusCode::OK, None).await
 }
 
 // ---- sign-in and sessions -----------------------------------------------------------------
@@ -854,74 +938,6 @@ pub(crate) async fn totp_disable(
             "disable_totp",
             Some(caller.0.account),
             String::new(),
-            serde_json::Value::Null,
-        )
-        .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-// ---- suspension (admin) -------------------------------------------------------------------
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Reason {
-    reason: String,
-}
-
-/// `POST /api/admin/accounts/{id}/suspend` and `…/reactivate`. Suspending ends every session
-/// of the account and closes its open connections (4001) at once.
-pub(crate) async fn set_account_status(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((id, verb)): Path<(String, String)>,
-    body: axum::body::Bytes,
-) -> Result<Response, AppError> {
-    caller.require(Action::AdministerAccounts)?;
-    let req: Reason = parse_body(&body)?;
-    let reason = req.reason.trim().to_owned();
-    if reason.is_empty() || reason.chars().count() > state.config.limits.reason_max_chars {
-        return Err(AppError::field(
-            ErrorCode::InvalidInput,
-            "reason",
-            "give a reason (it is kept in the audit log)",
-        ));
-    }
-    let account: AccountId = id
-        .parse()
-        .map_err(|_| AppError::client(ErrorCode::NotFound, "no such account"))?;
-    let status = match verb.as_str() {
-        "suspend" => AccountStatus::Suspended,
-        "reactivate" => AccountStatus::Active,
-        _ => return Err(AppError::client(ErrorCode::NotFound, "no such action")),
-    };
-    if account == caller.0.account {
-        return Err(AppError::client(
-            ErrorCode::NotAllowed,
-            "you cannot change your own account's status",
-        ));
-    }
-    if !state.entry.update_status(account, status).await? {
-        return Err(AppError::client(ErrorCode::NotFound, "no such account"));
-    }
-    if status == AccountStatus::Suspended {
-        state.entry.delete_sessions_of(account, state.now()).await?;
-        let closed = state.hub.disconnect_account(
-            account,
-            close::UNAUTHORIZED,
-            "this account was suspended",
-        );
-        tracing::info!(%account, closed, "account suspended");
-    }
-    state
-        .audit(
-            caller.0.account,
-            if status == AccountStatus::Suspended {
-                "suspend_account"
-            } else {
-                "reactivate_account"
-            },
-            Some(account),
-            reason,
             serde_json::Value::Null,
         )
         .await?;

@@ -2,6 +2,7 @@
 //! WebSocket endpoint and the static web client.
 
 use crate::accounts::create_account;
+use crate::admin;
 use crate::applications;
 use crate::auth::TokenKeys;
 use crate::config::Config;
@@ -16,10 +17,10 @@ use axum::extract::State;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use ibasho_accounts::authz::{self, Action};
-use ibasho_accounts::store::ApplicationStore;
 use ibasho_accounts::store::EntryStore;
+use ibasho_accounts::store::{AdminStore, ApplicationStore};
 use ibasho_accounts::throttle::{Throttle, ThrottlePolicy};
 use ibasho_hub::Clock;
 use ibasho_hub::{Hub, Identity};
@@ -41,6 +42,8 @@ pub struct AppState {
     pub entry: Arc<dyn EntryStore>,
     /// Applications and the outbox (the same database again).
     pub applications: Arc<dyn ApplicationStore>,
+    /// Account administration and own-data export (the same database again).
+    pub admin: Arc<dyn AdminStore>,
     /// Sends mail, when a server is configured.
     pub mailer: Mailer,
     /// Applications in the current minute.
@@ -69,15 +72,17 @@ impl std::fmt::Debug for AppState {
 
 impl AppState {
     /// Wires the state together.
-    pub fn new(
+    pub fn new<S>(
         hub: Hub,
-        entry: Arc<dyn EntryStore>,
-        applications: Arc<dyn ApplicationStore>,
+        store: Arc<S>,
         mailer: Mailer,
         clock: Arc<dyn Clock>,
         keys: TokenKeys,
         config: Arc<Config>,
-    ) -> Self {
+    ) -> Self
+    where
+        S: EntryStore + ApplicationStore + AdminStore + 'static,
+    {
         let policy = ThrottlePolicy {
             free_failures: config.auth.sign_in_free_failures,
             max_delay_ms: config.auth.sign_in_max_delay_secs.saturating_mul(1000),
@@ -85,8 +90,9 @@ impl AppState {
         };
         Self {
             hub,
-            entry,
-            applications,
+            entry: store.clone(),
+            applications: store.clone(),
+            admin: store,
             mailer,
             application_window: Arc::new(Mutex::new((Instant::now(), 0))),
             clock,
@@ -164,7 +170,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/api/guest", post(guest_entry))
-        .route("/api/me", get(me))
+        .route("/api/me", get(me).delete(admin::delete_me))
+        .route("/api/me/export", get(admin::export_me))
         .route("/api/me/{kind}", put(entry::change_secret))
         .route("/api/me/totp/setup", post(entry::totp_setup))
         .route(
@@ -190,10 +197,13 @@ pub fn router(state: AppState) -> Router {
             "/api/staff/invitations/{id}/revoke",
             post(entry::revoke_invitation),
         )
+        .route("/api/admin/accounts", get(admin::list_accounts))
+        .route("/api/admin/accounts/{id}", delete(admin::delete_account))
         .route(
             "/api/admin/accounts/{id}/{verb}",
-            post(entry::set_account_status),
+            post(admin::account_action),
         )
+        .route("/api/admin/audit", get(admin::audit_log))
         .route("/ws", get(ws::upgrade))
         .fallback_service(static_files)
         .layer(SetResponseHeaderLayer::if_not_present(

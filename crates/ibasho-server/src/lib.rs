@@ -9,6 +9,8 @@
 //! - [`http`]: the router, guest entry, health and metrics.
 //! - [`ws`]: the WebSocket endpoint: token check before upgrade, reader and writer loops.
 //! - [`entry`]: invitations, registration, sign-in, device sessions, suspension.
+//! - [`admin`]: accounts (list, suspend, role, reissue access, delete), the audit log, and
+//!   each person's own data (export, delete).
 //! - [`applications`]: applications from the home page; staff invite, decline or archive.
 //! - [`mail`]: templates (ja/en), the outbox and the SMTP worker with retries.
 //! - [`accounts`]: account creation rules shared by guest entry and the admin CLI.
@@ -17,6 +19,7 @@
 //! [`start`] runs a server on a listener you give it; the binary and the tests both use it.
 
 pub mod accounts;
+pub mod admin;
 pub mod applications;
 pub mod auth;
 pub mod config;
@@ -120,7 +123,6 @@ pub async fn start_with_clock(
     mailer.spawn_worker();
     let state = http::AppState::new(
         hub.clone(),
-        store.clone(),
         store.clone(),
         mailer,
         clock_for_http,

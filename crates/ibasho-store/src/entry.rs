@@ -1,12 +1,12 @@
 //! The SQLite implementation of [`EntryStore`].
 
-use crate::sqlite::{SqliteStore, enum_value, parse_uuid};
+use crate::sqlite::{SqliteStore, enum_value, parse_enum_value, parse_uuid};
 use async_trait::async_trait;
 use ibasho_accounts::store::{
-    ApplicationRecord, ApplicationStore, Credentials, EntryStore, InvitationRecord, NewInvitation,
-    NewMember, OutgoingMail, RegisterError, Rotation, StoreError,
+    AdminStore, ApplicationRecord, ApplicationStore, Credentials, EntryStore, InvitationRecord,
+    NewInvitation, NewMember, OutgoingMail, RegisterError, Rotation, StoreError,
 };
-use ibasho_protocol::api::{AccountStatus, ApplicationStatus, Profession, Relation};
+use ibasho_protocol::api::{AccountStatus, AccountView, ApplicationStatus, Profession, Relation};
 use ibasho_protocol::{AccountId, Millis, Role};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
@@ -36,6 +36,11 @@ fn invitation_from_row(row: &SqliteRow) -> Result<InvitationRecord, StoreError> 
             .map(|s| parse_uuid(s).map(AccountId))
             .transpose()
             .map_err(backend)?,
+        reset_account: row
+            .get::<Option<&str>, _>("reset_account")
+            .map(|s| parse_uuid(s).map(AccountId))
+            .transpose()
+            .map_err(backend)?,
     })
 }
 
@@ -53,15 +58,15 @@ fn credentials_from_row(row: &SqliteRow) -> Result<Credentials, StoreError> {
     })
 }
 
-const INVITATION_COLUMNS: &str = "id, email, role, profession, supervisor, lang, created_by, created_at, expires_at, used_at, revoked_at, account_id";
+const INVITATION_COLUMNS: &str = "id, email, role, profession, supervisor, lang, created_by, created_at, expires_at, used_at, revoked_at, account_id, reset_account";
 const CREDENTIAL_COLUMNS: &str = "id, handle, role, status, secret_hash, totp_secret";
 
 #[async_trait]
 impl EntryStore for SqliteStore {
     async fn create_invitation(&self, new: &NewInvitation) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO invitations (id, token_hash, email, role, profession, supervisor, lang, created_by, created_at, expires_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO invitations (id, token_hash, email, role, profession, supervisor, lang, created_by, created_at, expires_at, reset_account) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(new.id.to_string())
         .bind(&new.token_hash)
@@ -73,6 +78,7 @@ impl EntryStore for SqliteStore {
         .bind(new.created_by.to_string())
         .bind(new.created_at)
         .bind(new.expires_at)
+        .bind(new.reset_account.map(|a| a.to_string()))
         .execute(self.pool())
         .await
         .map_err(backend)?;
@@ -128,7 +134,7 @@ impl EntryStore for SqliteStore {
         // a second registration with the same token finds it used.
         let taken = sqlx::query(
             "UPDATE invitations SET used_at = ? \
-             WHERE token_hash = ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?",
+             WHERE token_hash = ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ? AND reset_account IS NULL",
         )
         .bind(now)
         .bind(token_hash)
@@ -184,6 +190,69 @@ impl EntryStore for SqliteStore {
             .map_err(backend)?;
         tx.commit().await.map_err(backend)?;
         Ok(())
+    }
+
+    async fn redeem_reset(
+        &self,
+        token_hash: &str,
+        secret_hash: Option<&str>,
+        now: Millis,
+    ) -> Result<AccountId, RegisterError> {
+        let mut tx = self.pool().begin().await.map_err(backend)?;
+        let taken = sqlx::query(
+            "UPDATE invitations SET used_at = ?, account_id = reset_account \
+             WHERE token_hash = ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ? AND reset_account IS NOT NULL \
+             RETURNING reset_account",
+        )
+        .bind(now)
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let Some(row) = taken else {
+            let row = sqlx::query(&format!(
+                "SELECT {INVITATION_COLUMNS} FROM invitations WHERE token_hash = ?"
+            ))
+            .bind(token_hash)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+            return Err(match row {
+                None => RegisterError::UnknownInvitation,
+                Some(row) => RegisterError::Unusable(invitation_from_row(&row)?.state(now)),
+            });
+        };
+        let account = AccountId(parse_uuid(row.get::<&str, _>(0)).map_err(backend)?);
+        let active = sqlx::query("SELECT 1 FROM accounts WHERE id = ? AND status = 'active'")
+            .bind(account.to_string())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+        if active.is_none() {
+            return Err(RegisterError::Unusable(
+                ibasho_protocol::api::InvitationState::Revoked,
+            ));
+        }
+        if let Some(hash) = secret_hash {
+            sqlx::query("UPDATE accounts SET secret_hash = ?, totp_secret = NULL, totp_last_step = 0 WHERE id = ?")
+                .bind(hash)
+                .bind(account.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        // A reset ends every other session: whoever had the lost device is out.
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(account.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(account)
     }
 
     async fn credentials(&self, login: &str) -> Result<Option<Credentials>, StoreError> {
@@ -548,5 +617,179 @@ impl ApplicationStore for SqliteStore {
             .await
             .map_err(backend)?;
         Ok(())
+    }
+}
+
+#[async_trait]
+impl AdminStore for SqliteStore {
+    async fn accounts(&self, query: &str, limit: u32) -> Result<Vec<AccountView>, StoreError> {
+        // LIKE with the wildcards of the query escaped, so that "%" and "_" match themselves.
+        let escaped: String = query
+            .trim()
+            .to_lowercase()
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        let pattern = format!("%{escaped}%");
+        let rows = sqlx::query(
+            "SELECT id, handle, avatar_shape, avatar_color, role, status, relation, profession, supervisor, \
+             totp_secret IS NOT NULL AS totp, email, created_at FROM accounts \
+             WHERE status != 'deleted' AND (handle_key LIKE ? ESCAPE '\\' OR IFNULL(email, '') LIKE ? ESCAPE '\\') \
+             ORDER BY created_at DESC, id DESC LIMIT ?",
+        )
+        .bind(&pattern)
+        .bind(&pattern)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                let role: &str = r.get("role");
+                let status: &str = r.get("status");
+                Ok(AccountView {
+                    id: AccountId(parse_uuid(r.get::<&str, _>("id")).map_err(backend)?),
+                    handle: r.get("handle"),
+                    avatar: ibasho_protocol::Avatar {
+                        shape: parse_enum_value(r.get::<&str, _>("avatar_shape"))
+                            .map_err(backend)?,
+                        color: parse_enum_value(r.get::<&str, _>("avatar_color"))
+                            .map_err(backend)?,
+                    },
+                    role: Role::parse(role).ok_or_else(|| backend(format!("bad role {role}")))?,
+                    status: AccountStatus::parse(status)
+                        .ok_or_else(|| backend(format!("bad status {status}")))?,
+                    relation: r
+                        .get::<Option<&str>, _>("relation")
+                        .and_then(Relation::parse),
+                    profession: r
+                        .get::<Option<&str>, _>("profession")
+                        .and_then(Profession::parse),
+                    supervisor: r.get::<i64, _>("supervisor") != 0,
+                    totp: r.get::<i64, _>("totp") != 0,
+                    email: r.get("email"),
+                    created_at: r.get("created_at"),
+                })
+            })
+            .collect()
+    }
+
+    async fn update_role(&self, account: AccountId, role: Role) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE accounts SET role = ? WHERE id = ? AND status != 'deleted'")
+            .bind(role.as_str())
+            .bind(account.to_string())
+            .execute(self.pool())
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn export_account(&self, account: AccountId) -> Result<serde_json::Value, StoreError> {
+        let id = account.to_string();
+        let pool = self.pool();
+        let json_rows = |sql: &'static str| {
+            let id = id.clone();
+            async move {
+                let rows = sqlx::query(sql)
+                    .bind(&id)
+                    .fetch_all(pool)
+                    .await
+                    .map_err(backend)?;
+                rows.iter()
+                    .map(|r| {
+                        serde_json::from_str::<serde_json::Value>(r.get::<&str, _>(0))
+                            .map_err(backend)
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            }
+        };
+        let account_row = json_rows(
+            "SELECT json_object('id', id, 'handle', handle, 'avatar', json_object('shape', avatar_shape, 'color', avatar_color), \
+             'role', role, 'status', status, 'relation', relation, 'age_band', age_band, 'profession', profession, \
+             'supervisor', supervisor != 0, 'email', email, 'two_step_sign_in', totp_secret IS NOT NULL, \
+             'has_passphrase_or_password', secret_hash IS NOT NULL, 'created_at', created_at) FROM accounts WHERE id = ?",
+        )
+        .await?;
+        let messages = json_rows(
+            "SELECT json_object('id', m.id, 'room', m.room_id, 'room_name', r.name, 'seq', m.seq, 'body', m.body, \
+             'created_at', m.created_at, 'edited_at', m.edited_at, 'deleted', m.deleted != 0) \
+             FROM messages m JOIN rooms r ON r.id = m.room_id WHERE m.author_id = ? ORDER BY m.created_at",
+        )
+        .await?;
+        let reactions = json_rows(
+            "SELECT json_object('message', message_id, 'stamp', stamp, 'at', created_at) FROM reactions WHERE account_id = ? ORDER BY created_at",
+        )
+        .await?;
+        let sessions = json_rows(
+            "SELECT json_object('started', created_at, 'ended', revoked_at) FROM sessions WHERE account_id = ? ORDER BY created_at",
+        )
+        .await?;
+        let mutes = json_rows(
+            "SELECT json_object('room', room_id, 'until', until) FROM mutes WHERE account_id = ?",
+        )
+        .await?;
+        let removals = json_rows(
+            "SELECT json_object('room', room_id, 'at', at) FROM removals WHERE account_id = ?",
+        )
+        .await?;
+        let invitation = json_rows(
+            "SELECT json_object('role', role, 'created_at', created_at, 'used_at', used_at) FROM invitations WHERE account_id = ?",
+        )
+        .await?;
+        let moderation = json_rows(
+            "SELECT json_object('at', at, 'action', action, 'room', room_id, 'reason', reason) FROM audit_log WHERE target_account = ? ORDER BY id",
+        )
+        .await?;
+        Ok(serde_json::json!({
+            "account": account_row.into_iter().next(),
+            "messages": messages,
+            "reactions": reactions,
+            "sessions": sessions,
+            "invitation": invitation,
+            "mutes": mutes,
+            "removals": removals,
+            "moderation_about_you": moderation,
+        }))
+    }
+
+    async fn delete_account(&self, account: AccountId, now: Millis) -> Result<bool, StoreError> {
+        let id = account.to_string();
+        let mut tx = self.pool().begin().await.map_err(backend)?;
+        let done = sqlx::query(
+            "UPDATE accounts SET status = 'deleted', handle = '', handle_key = 'deleted:' || id, \
+             avatar_shape = 'circle', avatar_color = 'sumi', email = NULL, secret_hash = NULL, totp_secret = NULL, \
+             relation = NULL, age_band = NULL, profession = NULL \
+             WHERE id = ? AND status != 'deleted'",
+        )
+        .bind(&id)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        for sql in [
+            "UPDATE sessions SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL",
+            "DELETE FROM mutes WHERE ? IS NOT NULL AND account_id = ?",
+            "UPDATE invitations SET revoked_at = ? WHERE reset_account = ? AND used_at IS NULL AND revoked_at IS NULL",
+        ] {
+            sqlx::query(sql)
+                .bind(now)
+                .bind(&id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        // Stamps are participation, not words: they go with the account.
+        sqlx::query("DELETE FROM reactions WHERE account_id = ?")
+            .bind(&id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(true)
     }
 }

@@ -68,6 +68,11 @@ pub(crate) fn enum_value<T: Serialize>(value: &T) -> String {
     }
 }
 
+/// Parses the wire name of a serde enum value from a text column.
+pub(crate) fn parse_enum_value<T: DeserializeOwned>(s: &str) -> Result<T, serde_json::Error> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+}
+
 fn parse_enum<T: DeserializeOwned>(s: &str) -> Result<T, StoreError> {
     serde_json::from_value(serde_json::Value::String(s.to_owned()))
         .map_err(|e| backend(format!("bad stored value {s:?}: {e}")))
