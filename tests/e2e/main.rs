@@ -2,6 +2,7 @@
 //! documented protocol, a real SQLite file. One binary, one module per area.
 
 mod admin;
+mod authorization;
 mod chat;
 mod entry;
 mod handshake;

@@ -130,6 +130,23 @@ pub fn invite_action(role: Role) -> Action {
 mod tests {
     use super::*;
 
+    /// The hub, which knows nothing of this crate, decides the realtime staff actions with
+    /// `Role::is_staff`; it must agree with the table.
+    #[test]
+    fn the_hubs_staff_check_agrees_with_the_table() {
+        for role in ROLES {
+            for action in [Action::SeeWatchers, Action::ManageRooms, Action::Moderate] {
+                assert_eq!(
+                    role.is_staff(),
+                    allowed(*role, action),
+                    "{} {}",
+                    role.as_str(),
+                    action.as_str()
+                );
+            }
+        }
+    }
+
     /// The table in docs/authorization.md says exactly what [`allowed`] says.
     #[test]
     fn the_documented_table_matches_the_code() {
