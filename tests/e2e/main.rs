@@ -6,6 +6,7 @@ mod authorization;
 mod chat;
 mod entry;
 mod handshake;
+mod injection;
 mod lifecycle;
 mod limits;
 mod mail;
