@@ -317,3 +317,68 @@ async fn people_download_their_data_and_delete_their_own_account() -> anyhow::Re
     assert_eq!(r.status, 401);
     server.server.shutdown().await
 }
+
+#[tokio::test]
+async fn the_public_config_and_profile_changes() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let r = server.call("GET", "/api/config", None, None, None).await?;
+    assert_eq!(r.status, 200);
+    let config = r.json();
+    assert_eq!(config["crisis_contacts"][0]["phone"], "0120-279-338");
+    assert_eq!(config["limits"]["handle_max_chars"], 24);
+    assert_eq!(config["mail"], false);
+    assert!(
+        config["opening_hours"]["ja"]
+            .as_str()
+            .unwrap()
+            .contains("水曜日")
+    );
+
+    let (staff, _) = server.staff("なまえ").await?;
+    let (access, _, _) = member(&server, &staff, "まえのなまえ").await?;
+    let r = server
+        .call(
+            "PUT",
+            "/api/me/profile",
+            Some(&access),
+            None,
+            Some(&json!({"handle": "なまえ"})),
+        )
+        .await?;
+    assert_eq!(
+        (r.status, r.json()["field"].clone()),
+        (409, json!("handle")),
+        "taken"
+    );
+    let r = server
+        .call(
+            "PUT",
+            "/api/me/profile",
+            Some(&access),
+            None,
+            Some(&json!({"handle": "a\u{200b}b"})),
+        )
+        .await?;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (400, json!("invalid_handle"))
+    );
+    let change =
+        json!({"handle": "あたらしいなまえ", "avatar": {"shape": "leaf", "color": "wakaba"}});
+    let r = server
+        .call("PUT", "/api/me/profile", Some(&access), None, Some(&change))
+        .await?;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["handle"], "あたらしいなまえ");
+    assert_eq!(r.json()["avatar"]["shape"], "leaf");
+    let c = server.client(&access).await?;
+    let ServerFrame::Welcome { me, .. } = c.welcome.clone().unwrap() else {
+        unreachable!()
+    };
+    assert_eq!(me.handle, "あたらしいなまえ");
+    assert!(
+        server.guest("まえのなまえ").await.is_ok(),
+        "the old handle is free"
+    );
+    server.server.shutdown().await
+}

@@ -365,6 +365,13 @@ pub trait ApplicationStore: Send + Sync {
 pub trait AdminStore: Send + Sync {
     /// Accounts whose handle or e-mail contains `query` (all when empty), newest first.
     async fn accounts(&self, query: &str, limit: u32) -> Result<Vec<AccountView>, StoreError>;
+    /// Changes a person's handle (with its key) and avatar. `Ok(false)` if the handle is taken.
+    async fn update_profile(
+        &self,
+        account: AccountId,
+        handle: Option<(&str, &str)>,
+        avatar: Option<Avatar>,
+    ) -> Result<bool, StoreError>;
     /// Changes an account's role; `false` if there is no such (undeleted) account.
     async fn update_role(&self, account: AccountId, role: Role) -> Result<bool, StoreError>;
     /// Everything stored about an account, as JSON, for the person to download.

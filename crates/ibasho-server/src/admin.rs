@@ -355,3 +355,60 @@ pub(crate) async fn delete_me(
     tracing::info!(account = %caller.0.account, "account deleted by its owner");
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileChange {
+    #[serde(default)]
+    handle: Option<String>,
+    #[serde(default)]
+    avatar: Option<ibasho_protocol::Avatar>,
+}
+
+/// `PUT /api/me/profile`: a new handle and/or avatar. Others see it from the person's next
+/// connection on; messages already written show the new handle in history.
+pub(crate) async fn update_profile(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    caller.require(Action::OwnData)?;
+    let req: ProfileChange = parse_body(&body)?;
+    let handle = match req.handle.as_deref() {
+        Some(raw) => {
+            let h = ibasho_protocol::handle::normalize_handle(raw, &state.config.limits)
+                .map_err(|e| AppError::field(ErrorCode::InvalidHandle, "handle", e.to_string()))?;
+            let key = ibasho_protocol::handle::handle_key(&h);
+            Some((h, key))
+        }
+        None => None,
+    };
+    let ok = state
+        .admin
+        .update_profile(
+            caller.0.account,
+            handle.as_ref().map(|(h, k)| (h.as_str(), k.as_str())),
+            req.avatar,
+        )
+        .await?;
+    if !ok {
+        return Err(AppError::field(
+            ErrorCode::HandleTaken,
+            "handle",
+            "someone already uses this handle; please choose another",
+        ));
+    }
+    let record = state
+        .hub
+        .store()
+        .account(caller.0.account)
+        .await?
+        .ok_or_else(|| AppError::client(ErrorCode::Unauthorized, "sign in again"))?;
+    Ok(Json(ibasho_protocol::Person {
+        id: record.id,
+        handle: record.handle,
+        avatar: record.avatar,
+        role: record.role,
+    })
+    .into_response())
+}

@@ -78,6 +78,11 @@ pub struct Config {
     pub mail: MailConfig,
     /// Applications from the home page.
     pub applications: ApplicationsConfig,
+    /// What the public home page says.
+    pub home: HomeConfig,
+    /// Phone services shown on the home page and one tap away in the space. Replace them
+    /// with your city's.
+    pub crisis_contacts: Vec<CrisisContact>,
     /// The realtime core.
     pub hub: HubConfig,
     /// Input and resource limits.
@@ -204,6 +209,8 @@ impl Default for Config {
             storage: StorageConfig::default(),
             mail: MailConfig::default(),
             applications: ApplicationsConfig::default(),
+            home: HomeConfig::default(),
+            crisis_contacts: default_crisis_contacts(),
             hub: HubConfig::default(),
             limits: Limits::default(),
         }
@@ -262,6 +269,91 @@ impl Default for ApplicationsConfig {
             message_max_chars: 2000,
         }
     }
+}
+
+/// `[home]`: the public home page's words that differ from space to space.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HomeConfig {
+    /// The space's name.
+    pub space_name: String,
+    /// Opening hours in words, Japanese.
+    pub opening_hours_ja: String,
+    /// Opening hours in words, English.
+    pub opening_hours_en: String,
+    /// Who runs the space, Japanese.
+    pub operator_ja: String,
+    /// Who runs the space, English.
+    pub operator_en: String,
+}
+
+impl Default for HomeConfig {
+    fn default() -> Self {
+        Self {
+            space_name: "ibasho".to_owned(),
+            opening_hours_ja: "毎月 第2・第3・第4水曜日 13:00〜21:00、第1土曜日 10:00〜18:00".to_owned(),
+            opening_hours_en: "2nd, 3rd and 4th Wednesday of the month 13:00–21:00; 1st Saturday 10:00–18:00 (Japan time)".to_owned(),
+            operator_ja: String::new(),
+            operator_en: String::new(),
+        }
+    }
+}
+
+/// A phone service for someone in crisis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrisisContact {
+    /// The service's name, Japanese.
+    pub name_ja: String,
+    /// The service's name, English.
+    pub name_en: String,
+    /// The number to call.
+    pub phone: String,
+    /// When it answers, Japanese.
+    pub hours_ja: String,
+    /// When it answers, English.
+    pub hours_en: String,
+}
+
+fn default_crisis_contacts() -> Vec<CrisisContact> {
+    let c =
+        |name_ja: &str, name_en: &str, phone: &str, hours_ja: &str, hours_en: &str| CrisisContact {
+            name_ja: name_ja.into(),
+            name_en: name_en.into(),
+            phone: phone.into(),
+            hours_ja: hours_ja.into(),
+            hours_en: hours_en.into(),
+        };
+    vec![
+        c(
+            "よりそいホットライン",
+            "Yorisoi Hotline",
+            "0120-279-338",
+            "24時間・無料",
+            "24 hours, free of charge",
+        ),
+        c(
+            "いのちの電話（ナビダイヤル）",
+            "Inochi no Denwa (Lifeline)",
+            "0570-783-556",
+            "10:00〜22:00",
+            "10:00–22:00",
+        ),
+        c(
+            "こころの健康相談統一ダイヤル",
+            "Mental health consultation line",
+            "0570-064-556",
+            "都道府県により異なります",
+            "hours vary by prefecture",
+        ),
+        c(
+            "救急（命に危険があるとき）",
+            "Emergency (danger to life)",
+            "119",
+            "24時間",
+            "24 hours",
+        ),
+    ]
 }
 
 /// Command-line values that override the configuration.

@@ -172,6 +172,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/guest", post(guest_entry))
         .route("/api/me", get(me).delete(admin::delete_me))
         .route("/api/me/export", get(admin::export_me))
+        .route("/api/me/profile", put(admin::update_profile))
+        .route("/api/config", get(public_config))
         .route("/api/me/{kind}", put(entry::change_secret))
         .route("/api/me/totp/setup", post(entry::totp_setup))
         .route(
@@ -239,6 +241,28 @@ async fn healthz(State(state): State<AppState>) -> Response {
             problem(ErrorCode::Unavailable, "the database does not answer")
         }
     }
+}
+
+/// What the public pages need to know before anyone signs in.
+async fn public_config(State(state): State<AppState>) -> Response {
+    let c = &state.config;
+    axum::Json(serde_json::json!({
+        "space_name": c.home.space_name,
+        "opening_hours": { "ja": c.home.opening_hours_ja, "en": c.home.opening_hours_en },
+        "operator": { "ja": c.home.operator_ja, "en": c.home.operator_en },
+        "crisis_contacts": c.crisis_contacts,
+        "guest_entry": c.auth.guest_entry,
+        "mail": state.mailer.configured(),
+        "consent_version": crate::applications::CONSENT_VERSION,
+        "retention_days": c.applications.retention_days,
+        "limits": {
+            "handle_min_chars": c.limits.handle_min_chars,
+            "handle_max_chars": c.limits.handle_max_chars,
+            "application_message_max_chars": c.applications.message_max_chars,
+            "secret_min_chars": ibasho_accounts::secret::MIN_SECRET_CHARS,
+        },
+    }))
+    .into_response()
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {

@@ -677,6 +677,31 @@ impl AdminStore for SqliteStore {
             .collect()
     }
 
+    async fn update_profile(
+        &self,
+        account: AccountId,
+        handle: Option<(&str, &str)>,
+        avatar: Option<ibasho_protocol::Avatar>,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE accounts SET handle = COALESCE(?, handle), handle_key = COALESCE(?, handle_key), \
+             avatar_shape = COALESCE(?, avatar_shape), avatar_color = COALESCE(?, avatar_color) \
+             WHERE id = ? AND status = 'active'",
+        )
+        .bind(handle.map(|(h, _)| h))
+        .bind(handle.map(|(_, k)| k))
+        .bind(avatar.map(|a| enum_value(&a.shape)))
+        .bind(avatar.map(|a| enum_value(&a.color)))
+        .bind(account.to_string())
+        .execute(self.pool())
+        .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+            Err(e) => Err(backend(e)),
+        }
+    }
+
     async fn update_role(&self, account: AccountId, role: Role) -> Result<bool, StoreError> {
         let done = sqlx::query("UPDATE accounts SET role = ? WHERE id = ? AND status != 'deleted'")
             .bind(role.as_str())
