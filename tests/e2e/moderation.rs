@@ -230,6 +230,18 @@ async fn a_removed_member_cannot_rejoin_until_readmitted() -> anyhow::Result<()>
         .await?;
     assert_eq!(code(&r), Some(ErrorCode::Removed));
     let mut s = server.client(&staff).await?;
+    // Staff see who was removed, so that they can readmit them later.
+    let ServerFrame::Joined { removed, .. } = s.join(&room, Mode::ViewOnly, None).await? else {
+        panic!()
+    };
+    assert_eq!(removed.iter().map(|p| p.id).collect::<Vec<_>>(), [id]);
+    let mut bystander = server.guest_client("そばのひと").await?;
+    let ServerFrame::Joined { removed, .. } =
+        bystander.join(&room, Mode::Participant, None).await?
+    else {
+        panic!()
+    };
+    assert!(removed.is_empty(), "only staff are told who was removed");
     s.ok(json!({"type": "readmit", "room": room, "account": id, "reason": "落ち着いた"}))
         .await?;
     x.join(&room, Mode::Participant, None).await?;
@@ -307,6 +319,13 @@ async fn staff_delete_any_message_with_a_reason_that_is_audited() -> anyhow::Res
     else {
         panic!()
     };
+    assert!(matches!(&missed[0].event, RoomEvent::Posted { message } if message.deleted_by_staff));
+    let ServerFrame::History { messages, .. } =
+        late.ok(json!({"type": "history", "room": "lobby"})).await?
+    else {
+        panic!()
+    };
+    assert!(messages[0].deleted && messages[0].deleted_by_staff);
     let replay = serde_json::to_string(&missed)?;
     assert!(!replay.contains("090"), "{replay}");
     server.server.shutdown().await

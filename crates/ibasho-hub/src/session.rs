@@ -464,6 +464,11 @@ impl Session {
                     .await?;
             }
         }
+        let removed = if staff {
+            self.removed_people(&room).await?
+        } else {
+            Vec::new()
+        };
         let pos = room.is_lobby().then(|| self.spawn_point());
         let mut state = room.state();
         state.admit(&info, self.me.id, staff).map_err(refuse)?;
@@ -478,6 +483,7 @@ impl Session {
             missed,
             reset,
             muted_until: state.muted_until(self.me.id, self.now()),
+            removed,
         };
         self.conn.send_frame(&frame);
         drop(state);
@@ -485,6 +491,24 @@ impl Session {
             self.joined.push(room_id);
         }
         Ok(())
+    }
+
+    /// The people removed from `room`, for staff who may readmit them.
+    async fn removed_people(&self, room: &Room) -> Result<Vec<Person>, Refusal> {
+        let ids: Vec<AccountId> = room.state().removed.iter().copied().collect();
+        let mut people = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(a) = self.hub.inner.store.account(id).await? {
+                people.push(Person {
+                    id: a.id,
+                    handle: a.handle,
+                    avatar: a.avatar,
+                    role: a.role,
+                });
+            }
+        }
+        people.sort_by(|a, b| a.handle.cmp(&b.handle));
+        Ok(people)
     }
 
     /// Where a new avatar appears: a stable spot per account in the middle two thirds of the map, so

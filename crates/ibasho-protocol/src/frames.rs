@@ -277,6 +277,9 @@ pub struct Message {
     /// Whether it was deleted (by its author or by staff).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deleted: bool,
+    /// Whether staff deleted it (rather than its author).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted_by_staff: bool,
     /// Stamps given to it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<Reaction>,
@@ -674,6 +677,9 @@ pub enum ServerFrame {
         /// If the recipient is muted here, until when.
         #[serde(skip_serializing_if = "Option::is_none", default)]
         muted_until: Option<Millis>,
+        /// For staff: the people removed from this room, who may be readmitted.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        removed: Vec<Person>,
     },
     /// A request succeeded. The fields present depend on the request.
     Ack {

@@ -186,6 +186,10 @@ fn room_from_row(row: &SqliteRow) -> Result<RoomRecord, StoreError> {
     })
 }
 
+/// `messages.deleted`: 0 present, 1 deleted by its author, 2 deleted by staff.
+const DELETED_BY_AUTHOR: i64 = 1;
+const DELETED_BY_STAFF: i64 = 2;
+
 const MESSAGE_COLUMNS: &str = "m.id, m.seq, m.body, m.created_at, m.edited_at, m.deleted, \
      a.id AS author_id, a.handle, a.avatar_shape, a.avatar_color, a.role";
 
@@ -206,6 +210,7 @@ fn message_from_row(row: &SqliteRow) -> Result<Message, StoreError> {
         created_at: row.get("created_at"),
         edited_at: row.get("edited_at"),
         deleted: row.get::<i64, _>("deleted") != 0,
+        deleted_by_staff: row.get::<i64, _>("deleted") == DELETED_BY_STAFF,
         reactions: Vec::new(),
     })
 }
@@ -452,7 +457,12 @@ impl TimelineStore for SqliteStore {
                     return Err(StoreError::NotAuthor);
                 }
                 let id = message_id.to_string();
-                sqlx::query("UPDATE messages SET body = '', deleted = 1 WHERE id = ?")
+                sqlx::query("UPDATE messages SET body = '', deleted = ? WHERE id = ?")
+                    .bind(if by_staff {
+                        DELETED_BY_STAFF
+                    } else {
+                        DELETED_BY_AUTHOR
+                    })
                     .bind(&id)
                     .execute(&mut *tx)
                     .await
@@ -466,11 +476,12 @@ impl TimelineStore for SqliteStore {
                 // events that carried it.
                 sqlx::query(
                     "UPDATE room_events SET payload = CASE json_extract(payload, '$.kind') \
-                       WHEN 'posted' THEN json_set(payload, '$.message.body', '', '$.message.deleted', json('true'), '$.message.reactions', json('[]')) \
+                       WHEN 'posted' THEN json_set(payload, '$.message.body', '', '$.message.deleted', json('true'), '$.message.deleted_by_staff', json(?), '$.message.reactions', json('[]')) \
                        WHEN 'edited' THEN json_set(payload, '$.body', '') \
                        ELSE payload END \
                      WHERE message_id = ? AND room_id = ?",
                 )
+                .bind(if by_staff { "true" } else { "false" })
                 .bind(&id)
                 .bind(room.as_str())
                 .execute(&mut *tx)
