@@ -9,6 +9,7 @@ mod handshake;
 mod injection;
 mod lifecycle;
 mod limits;
+mod loadgen;
 mod mail;
 mod moderation;
 mod presence;

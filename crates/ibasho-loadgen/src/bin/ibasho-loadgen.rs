@@ -1,0 +1,132 @@
+//! `ibasho-loadgen`: runs a benchmark scenario against a running ibasho and prints the result
+//! as a table and as JSON (`--json FILE`). See docs/benchmarks.md.
+
+use clap::{Parser, Subcommand};
+use ibasho_loadgen::client::Target;
+use ibasho_loadgen::scenario::{self, BroadcastOptions, HoldOptions};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser, Debug)]
+#[command(name = "ibasho-loadgen", about = "Load generator for ibasho")]
+struct Cli {
+    /// The server's address.
+    #[arg(long, default_value = "127.0.0.1:8080", global = true)]
+    server: SocketAddr,
+    /// The server's pid, to read its memory and CPU time from /proc.
+    #[arg(long, global = true)]
+    server_pid: Option<u32>,
+    /// Loopback source addresses to spread connections over (127.0.0.1 … 127.0.0.N).
+    #[arg(long, default_value_t = 4, global = true)]
+    sources: u8,
+    /// Connections opened at once.
+    #[arg(long, default_value_t = 64, global = true)]
+    concurrency: usize,
+    /// Also write the report as JSON here.
+    #[arg(long, global = true)]
+    json: Option<PathBuf>,
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(Subcommand, Debug)]
+enum Scenario {
+    /// N idle connections that completed hello and joined a room.
+    Hold {
+        #[arg(long, default_value_t = 1000)]
+        connections: usize,
+        #[arg(long, default_value = "lobby")]
+        room: String,
+        #[arg(long, default_value = "view_only")]
+        mode: String,
+        /// Seconds to hold them idle.
+        #[arg(long, default_value_t = 10)]
+        hold_secs: u64,
+    },
+    /// A room of N members at R messages per second.
+    Broadcast {
+        #[arg(long, default_value_t = 100)]
+        members: usize,
+        #[arg(long, default_value_t = 10)]
+        rate: u32,
+        #[arg(long, default_value_t = 10)]
+        duration_secs: u64,
+        /// Members that write; each must stay under the server's write limit.
+        #[arg(long, default_value_t = 4)]
+        senders: usize,
+        #[arg(long, default_value = "lobby")]
+        room: String,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let target = Target::new(cli.server, cli.sources);
+    let report: serde_json::Value = runtime.block_on(async {
+        anyhow::Ok(match cli.scenario {
+            Scenario::Hold {
+                connections,
+                room,
+                mode,
+                hold_secs,
+            } => {
+                let o = HoldOptions {
+                    connections,
+                    room,
+                    mode,
+                    concurrency: cli.concurrency,
+                    hold: Duration::from_secs(hold_secs),
+                    server_pid: cli.server_pid,
+                };
+                serde_json::to_value(scenario::hold(&target, &o).await?)?
+            }
+            Scenario::Broadcast {
+                members,
+                rate,
+                duration_secs,
+                senders,
+                room,
+            } => {
+                let o = BroadcastOptions {
+                    members,
+                    rate,
+                    duration: Duration::from_secs(duration_secs),
+                    senders,
+                    room,
+                    concurrency: cli.concurrency,
+                    server_pid: cli.server_pid,
+                };
+                serde_json::to_value(scenario::broadcast(&target, &o).await?)?
+            }
+        })
+    })?;
+    print_table("", &report);
+    if let Some(path) = cli.json {
+        std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
+    }
+    Ok(())
+}
+
+fn print_table(prefix: &str, v: &serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                print_table(&key, v);
+            }
+        }
+        serde_json::Value::Number(n) => match n.as_f64() {
+            Some(f) if f.fract() != 0.0 => println!("{prefix:<40} {f:>14.3}"),
+            _ => println!("{prefix:<40} {n:>14}"),
+        },
+        other => println!("{prefix:<40} {other:>14}"),
+    }
+}

@@ -1,0 +1,337 @@
+//! Scenarios. Each returns a report that serializes to JSON; the binary also prints it as a
+//! table. None of them asserts a timing: they measure.
+
+use crate::client::{Socket, Target, connect, create_accounts, join};
+use crate::measure::{Percentiles, ProcessSample, now_micros, percentiles, sample_process};
+use futures_util::{SinkExt, StreamExt};
+use serde::Serialize;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+use tokio_tungstenite::tungstenite::Message;
+
+/// Opens `tokens.len()` connections, `concurrency` at a time, each joined to `room` in `mode`.
+async fn open_all(
+    target: &Target,
+    tokens: &[String],
+    room: &str,
+    mode: &str,
+    concurrency: usize,
+) -> anyhow::Result<Vec<Socket>> {
+    let mut sockets = Vec::with_capacity(tokens.len());
+    for (chunk_index, chunk) in tokens.chunks(concurrency.max(1)).enumerate() {
+        let base = chunk_index * concurrency.max(1);
+        let opened =
+            futures_util::future::join_all(chunk.iter().enumerate().map(|(j, token)| async move {
+                let mut ws = connect(target, token, base + j).await?;
+                join(&mut ws, room, mode).await?;
+                anyhow::Ok(ws)
+            }))
+            .await;
+        for ws in opened {
+            sockets.push(ws?);
+        }
+    }
+    Ok(sockets)
+}
+
+/// Reads every frame from each socket until told to stop, counting frames and bytes, so that
+/// idle clients answer pings and never become slow consumers. Returns the sockets at the end.
+fn drain(
+    sockets: Vec<Socket>,
+    frames: Arc<AtomicU64>,
+    bytes: Arc<AtomicU64>,
+    stop: Arc<tokio::sync::Notify>,
+) -> Vec<tokio::task::JoinHandle<Option<Socket>>> {
+    sockets
+        .into_iter()
+        .map(|mut ws| {
+            let (frames, bytes, stop) = (frames.clone(), bytes.clone(), stop.clone());
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        _ = stop.notified() => return Some(ws),
+                        m = ws.next() => match m {
+                            Some(Ok(Message::Text(t))) => {
+                                frames.fetch_add(1, Ordering::Relaxed);
+                                bytes.fetch_add(t.len() as u64, Ordering::Relaxed);
+                            }
+                            Some(Ok(_)) => {}
+                            _ => return None,
+                        }
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+/// Options of the `hold` scenario.
+#[derive(Debug, Clone)]
+pub struct HoldOptions {
+    /// Connections to open.
+    pub connections: usize,
+    /// The room they join.
+    pub room: String,
+    /// How they attend.
+    pub mode: String,
+    /// Connections opened at once.
+    pub concurrency: usize,
+    /// How long to hold them idle, measuring CPU.
+    pub hold: Duration,
+    /// The server's pid, for RSS and CPU.
+    pub server_pid: Option<u32>,
+}
+
+/// What `hold` measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct HoldReport {
+    /// Connections open at the end.
+    pub connections: usize,
+    /// Seconds to open and join them all.
+    pub connect_secs: f64,
+    /// Connections opened per second.
+    pub connects_per_sec: f64,
+    /// Server before and after (when its pid was given).
+    pub server_before: Option<ProcessSample>,
+    /// Server with every connection open and idle.
+    pub server_held: Option<ProcessSample>,
+    /// Server RSS growth per connection, bytes.
+    pub rss_per_connection_bytes: Option<f64>,
+    /// Server CPU use while idle, as a fraction of one core.
+    pub idle_cpu_fraction: Option<f64>,
+    /// Frames the clients received while joining and holding (presence and pings).
+    pub frames_received: u64,
+}
+
+/// N idle connections that completed `hello` and joined a room.
+pub async fn hold(target: &Target, o: &HoldOptions) -> anyhow::Result<HoldReport> {
+    let tokens = create_accounts(
+        target,
+        &format!("h{}-", now_micros() % 100_000),
+        o.connections,
+        32,
+    )
+    .await?;
+    let before = o.server_pid.and_then(sample_process);
+    let started = Instant::now();
+    let sockets = open_all(target, &tokens, &o.room, &o.mode, o.concurrency).await?;
+    let connect_secs = started.elapsed().as_secs_f64();
+    let (frames, bytes, stop) = (
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(tokio::sync::Notify::new()),
+    );
+    let tasks = drain(sockets, frames.clone(), bytes.clone(), stop.clone());
+    // Let the joins' presence traffic settle before measuring idleness.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let held_start = o.server_pid.and_then(sample_process);
+    tokio::time::sleep(o.hold).await;
+    let held = o.server_pid.and_then(sample_process);
+    stop.notify_waiters();
+    let mut open = 0;
+    for t in tasks {
+        if let Ok(Some(mut ws)) = t.await {
+            open += 1;
+            let _ = ws.close(None).await;
+        }
+    }
+    let rss_per_connection_bytes = match (before, held) {
+        (Some(b), Some(h)) if o.connections > 0 => {
+            Some((h.rss_kib.saturating_sub(b.rss_kib) * 1024) as f64 / o.connections as f64)
+        }
+        _ => None,
+    };
+    let idle_cpu_fraction = match (held_start, held) {
+        (Some(a), Some(b)) => Some((b.cpu_secs - a.cpu_secs) / o.hold.as_secs_f64().max(0.001)),
+        _ => None,
+    };
+    Ok(HoldReport {
+        connections: open,
+        connect_secs,
+        connects_per_sec: o.connections as f64 / connect_secs.max(0.001),
+        server_before: before,
+        server_held: held,
+        rss_per_connection_bytes,
+        idle_cpu_fraction,
+        frames_received: frames.load(Ordering::Relaxed),
+    })
+}
+
+/// Options of the `broadcast` scenario.
+#[derive(Debug, Clone)]
+pub struct BroadcastOptions {
+    /// Members of the room (receivers; the senders are among them).
+    pub members: usize,
+    /// Messages per second, in all.
+    pub rate: u32,
+    /// How long to send.
+    pub duration: Duration,
+    /// Members that write (each stays under the per-connection write limit).
+    pub senders: usize,
+    /// The room.
+    pub room: String,
+    /// Connections opened at once.
+    pub concurrency: usize,
+    /// The server's pid, for CPU.
+    pub server_pid: Option<u32>,
+}
+
+/// What `broadcast` measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct BroadcastReport {
+    /// Members.
+    pub members: usize,
+    /// Messages acknowledged.
+    pub messages: u64,
+    /// Deliveries received (messages × members who got them).
+    pub deliveries: usize,
+    /// Deliveries expected (messages × members).
+    pub expected_deliveries: u64,
+    /// Deliveries per second over the sending period.
+    pub deliveries_per_sec: f64,
+    /// Send → receive latency over all deliveries.
+    pub latency: Percentiles,
+    /// Server CPU seconds spent while sending (when its pid was given).
+    pub server_cpu_secs: Option<f64>,
+    /// Server CPU seconds per million deliveries.
+    pub cpu_secs_per_million_deliveries: Option<f64>,
+}
+
+/// A room of `members` at `rate` messages per second: latency from send to every receive.
+pub async fn broadcast(target: &Target, o: &BroadcastOptions) -> anyhow::Result<BroadcastReport> {
+    let senders = o.senders.clamp(1, o.members.max(1));
+    let tokens = create_accounts(
+        target,
+        &format!("b{}-", now_micros() % 100_000),
+        o.members,
+        32,
+    )
+    .await?;
+    let (sender_tokens, receiver_tokens) = tokens.split_at(senders);
+    let receivers = open_all(target, receiver_tokens, &o.room, "view_only", o.concurrency).await?;
+    let mut sender_sockets =
+        open_all(target, sender_tokens, &o.room, "chat_only", o.concurrency).await?;
+    let latencies = Arc::new(Mutex::new(Vec::<u64>::new()));
+    let stop = Arc::new(tokio::sync::Notify::new());
+    // Receivers: parse the send time out of each message body.
+    let receiving: Vec<_> = receivers
+        .into_iter()
+        .map(|mut ws| {
+            let (latencies, stop) = (latencies.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    tokio::select! {
+                        _ = stop.notified() => break,
+                        m = ws.next() => match m {
+                            Some(Ok(Message::Text(t))) => {
+                                let now = now_micros();
+                                if let Some(sent) = sent_time(t.as_str()) {
+                                    mine.push(now.saturating_sub(sent));
+                                }
+                            }
+                            Some(Ok(_)) => {}
+                            _ => break,
+                        }
+                    }
+                }
+                latencies.lock().await.extend(mine);
+                let _ = ws.close(None).await;
+            })
+        })
+        .collect();
+    // Senders' own copies must be drained too, or they would become slow consumers.
+    let cpu_before = o.server_pid.and_then(sample_process);
+    let started = Instant::now();
+    let interval = Duration::from_secs_f64(1.0 / f64::from(o.rate.max(1)));
+    let total = (f64::from(o.rate) * o.duration.as_secs_f64()).round() as u64;
+    let acked = Arc::new(AtomicU64::new(0));
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let (mut sinks, mut streams): (Vec<_>, Vec<_>) =
+        sender_sockets.drain(..).map(|ws| ws.split()).unzip();
+    let sender_drains: Vec<_> = streams
+        .drain(..)
+        .map(|mut rx| {
+            let (acked, stop) = (acked.clone(), stop.clone());
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        _ = stop.notified() => break,
+                        m = rx.next() => match m {
+                            Some(Ok(Message::Text(t))) if t.as_str().starts_with("{\"type\":\"ack\"") => {
+                                acked.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Some(Ok(_)) => {}
+                            _ => break,
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for i in 0..total {
+        ticker.tick().await;
+        let body = format!(
+            r#"{{"type":"post","id":{i},"room":"{}","body":"t{}"}}"#,
+            o.room,
+            now_micros()
+        );
+        let sink = &mut sinks[(i as usize) % senders];
+        sink.send(Message::Text(body.into())).await?;
+    }
+    let send_secs = started.elapsed().as_secs_f64();
+    // Give the last messages time to arrive.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let cpu_after = o.server_pid.and_then(sample_process);
+    stop.notify_waiters();
+    for t in receiving {
+        let _ = t.await;
+    }
+    for t in sender_drains {
+        let _ = t.await;
+    }
+    let samples = std::mem::take(&mut *latencies.lock().await);
+    let deliveries = samples.len();
+    let messages = acked.load(Ordering::Relaxed);
+    let server_cpu_secs = match (cpu_before, cpu_after) {
+        (Some(a), Some(b)) => Some(b.cpu_secs - a.cpu_secs),
+        _ => None,
+    };
+    Ok(BroadcastReport {
+        members: o.members,
+        messages,
+        deliveries,
+        expected_deliveries: messages * (o.members - senders) as u64,
+        deliveries_per_sec: deliveries as f64 / send_secs.max(0.001),
+        latency: percentiles(samples),
+        server_cpu_secs,
+        cpu_secs_per_million_deliveries: server_cpu_secs
+            .map(|c| c / (deliveries.max(1) as f64) * 1e6),
+    })
+}
+
+/// The send time a broadcast message carries in its body (`"body":"t<micros>"`).
+fn sent_time(frame: &str) -> Option<u64> {
+    if !frame.starts_with("{\"type\":\"event\"") {
+        return None;
+    }
+    let start = frame.find("\"body\":\"t")? + "\"body\":\"t".len();
+    let digits: String = frame[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sent_time_is_read_from_event_frames_only() {
+        let ev = r#"{"type":"event","room":"lobby","seq":3,"at":1,"event":{"kind":"posted","message":{"id":"x","seq":3,"body":"t123456"}}}"#;
+        assert_eq!(super::sent_time(ev), Some(123_456));
+        assert_eq!(super::sent_time(r#"{"type":"ack","body":"t1"}"#), None);
+    }
+}
