@@ -184,7 +184,7 @@ async fn one_person_with_two_connections_counts_once_with_the_most_present_mode(
 #[tokio::test]
 async fn lobby_movement_is_coalesced_into_ticks_with_the_latest_position() -> anyhow::Result<()> {
     let server = TestServer::start_with(|c| {
-        c.hub.lobby_tick_ms = 200;
+        c.hub.tick_ms = 200;
         c.hub.lobby_keyframe_ticks = 1000;
     })
     .await?;

@@ -11,8 +11,10 @@ pub struct HubConfig {
     /// does not fit, the connection is closed with 4008 and the client resumes; lobby
     /// positions that do not fit are dropped and put right by the next key frame.
     pub outbound_queue_frames: usize,
-    /// How often lobby movement is sent out, in milliseconds (100 = 10 Hz).
-    pub lobby_tick_ms: u64,
+    /// The hub's tick, in milliseconds (100 = 10 Hz): lobby movement and watcher counts are
+    /// sent out at most once per tick, however often they change, so that a crowd joining a
+    /// room costs each member a few frames a second rather than one frame per arrival.
+    pub tick_ms: u64,
     /// Every this many ticks, a key frame with every avatar's position.
     pub lobby_keyframe_ticks: u32,
     /// Lobby map width, in map units.
@@ -25,7 +27,7 @@ impl Default for HubConfig {
     fn default() -> Self {
         Self {
             outbound_queue_frames: 256,
-            lobby_tick_ms: 100,
+            tick_ms: 100,
             lobby_keyframe_ticks: 20,
             lobby_width: 960,
             lobby_height: 600,

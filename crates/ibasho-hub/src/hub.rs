@@ -138,7 +138,7 @@ impl Hub {
             inner.rooms.insert(room.id.clone(), room);
         }
         let hub = Hub { inner };
-        hub.spawn_lobby_tick();
+        hub.spawn_tick();
         Ok(hub)
     }
 
@@ -235,9 +235,9 @@ impl Hub {
         }
     }
 
-    fn spawn_lobby_tick(&self) {
+    fn spawn_tick(&self) {
         let weak = Arc::downgrade(&self.inner);
-        let period = Duration::from_millis(self.inner.settings.hub.lobby_tick_ms.max(10));
+        let period = Duration::from_millis(self.inner.settings.hub.tick_ms.max(10));
         let keyframe_every = self.inner.settings.hub.lobby_keyframe_ticks.max(1);
         tokio::spawn(async move {
             let mut interval = tokio::time::interval(period);
@@ -252,10 +252,18 @@ impl Hub {
                 tick = tick.wrapping_add(1);
                 let keyframe = tick.is_multiple_of(keyframe_every);
                 for room in inner.rooms.iter() {
+                    let mut state = room.state();
+                    if let Some(count) = state.take_watcher_count() {
+                        let frame = SharedFrame::encode(&ServerFrame::Watchers {
+                            room: room.id.clone(),
+                            count,
+                        });
+                        HubMetrics::inc(&inner.metrics.frames_encoded);
+                        state.send_all(&frame);
+                    }
                     if !room.is_lobby() {
                         continue;
                     }
-                    let mut state = room.state();
                     let moves = state.take_movements(keyframe);
                     if moves.is_empty() {
                         continue;

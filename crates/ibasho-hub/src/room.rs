@@ -33,6 +33,8 @@ pub(crate) struct RoomState {
     people: HashMap<AccountId, PersonHere>,
     /// How many people are present only as watchers.
     watchers: u32,
+    /// The watcher count changed since it was last sent; the next tick sends it.
+    watchers_changed: bool,
     /// Avatars that moved since the last tick.
     moved: HashSet<AccountId>,
     /// Mutes in force: until when.
@@ -279,12 +281,9 @@ impl RoomState {
         let public = (visible(before) != visible(after))
             .then(|| SharedFrame::encode(&presence_frame(visible(after))));
         let staff = SharedFrame::encode(&presence_frame(after));
-        let count = (was_watching != watching).then(|| {
-            SharedFrame::encode(&ServerFrame::Watchers {
-                room: room.clone(),
-                count: self.watchers,
-            })
-        });
+        if was_watching != watching {
+            self.watchers_changed = true;
+        }
         for c in self.conns.values() {
             if c.handle.account == account {
                 // People do not get presence frames about themselves.
@@ -295,9 +294,18 @@ impl RoomState {
             } else if let Some(public) = &public {
                 c.handle.send(public, Delivery::Essential);
             }
-            if let Some(count) = &count {
-                c.handle.send(count, Delivery::Essential);
-            }
+        }
+    }
+
+    /// The watcher count to send this tick, if it changed since the last one.
+    pub(crate) fn take_watcher_count(&mut self) -> Option<u32> {
+        std::mem::take(&mut self.watchers_changed).then_some(self.watchers)
+    }
+
+    /// Sends an essential frame to every connection.
+    pub(crate) fn send_all(&self, frame: &SharedFrame) {
+        for c in self.conns.values() {
+            c.handle.send(frame, Delivery::Essential);
         }
     }
 
@@ -464,6 +472,22 @@ mod tests {
         drain(&mut s_rx);
         room.state()
             .add(&room.id, w, watcher.clone(), Mode::ViewOnly, None);
+        let to_viewer: Vec<String> = drain(&mut v_rx)
+            .iter()
+            .map(|f| String::from_utf8(f.bytes().to_vec()).unwrap())
+            .collect();
+        assert!(
+            to_viewer.is_empty(),
+            "nothing names the watcher: {to_viewer:?}"
+        );
+        // The count goes to everyone with the next tick, once per change.
+        assert_eq!(room.state().take_watcher_count(), Some(1));
+        assert_eq!(room.state().take_watcher_count(), None);
+        let count = ServerFrame::Watchers {
+            room: room.id.clone(),
+            count: 1,
+        };
+        room.state().send_all(&SharedFrame::encode(&count));
         let to_viewer: Vec<String> = drain(&mut v_rx)
             .iter()
             .map(|f| String::from_utf8(f.bytes().to_vec()).unwrap())

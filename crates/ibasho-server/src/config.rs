@@ -432,8 +432,8 @@ impl Config {
                     .into(),
             );
         }
-        if self.hub.outbound_queue_frames == 0 || self.hub.lobby_tick_ms == 0 {
-            return Err("hub.outbound_queue_frames and hub.lobby_tick_ms must be positive".into());
+        if self.hub.outbound_queue_frames == 0 || self.hub.tick_ms == 0 {
+            return Err("hub.outbound_queue_frames and hub.tick_ms must be positive".into());
         }
         Ok(())
     }
