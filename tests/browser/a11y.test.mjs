@@ -3,25 +3,10 @@
 // It cannot replace trying the page with a screen reader, but it catches regressions.
 
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { test } from 'node:test';
-import { enter, joinRoom, newPerson, shownRoom, serverAndBrowser } from './harness.mjs';
-
-const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+import { audit, enter, joinRoom, newPerson, shownRoom, serverAndBrowser } from './harness.mjs';
 
 const ctx = serverAndBrowser();
-
-async function audit(page, what) {
-  // Evaluated through the DevTools protocol, which the page's CSP does not govern.
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() => window.axe.run(document, {
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
-  }));
-  assert.ok(result.passes.length > 0, `axe ran its rules on ${what}`);
-  const problems = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('\n    ')}`);
-  assert.deepEqual(problems, [], `accessibility problems on ${what}`);
-}
 
 test('the main screens pass an automated WCAG 2.1 AA audit', async () => {
   const page = await newPerson(ctx.browser, 'A');
@@ -51,5 +36,39 @@ test('the main screens pass an automated WCAG 2.1 AA audit', async () => {
   await shownRoom(page).getByRole('button', { name: 'Change how I am here' }).waitFor();
   assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
   await audit(page, 'the English page');
+  assert.deepEqual(page.errors, []);
+});
+
+test('the public entry pages pass the same audit, in Japanese and English', async () => {
+  const page = await newPerson(ctx.browser, 'visitor');
+  await page.emulateMedia({ reducedMotion: 'reduce' });
+  await page.goto(`${ctx.server.base}/#/apply`);
+  await page.getByRole('heading', { level: 1, name: '利用の申し込み' }).waitFor();
+  await page.getByRole('button', { name: '申し込む', exact: true }).click();
+  await page.locator('#apply-email-error').waitFor();
+  await audit(page, 'the application form with its errors');
+
+  await page.goto(`${ctx.server.base}/#/sign-in`);
+  await page.getByRole('heading', { level: 1, name: 'サインイン' }).waitFor();
+  await page.getByLabel('呼び名またはメールアドレス').fill('だれか');
+  await page.getByLabel('合言葉またはパスワード').fill('まちがった合言葉です');
+  await page.getByRole('button', { name: 'サインインする' }).click();
+  await page.getByRole('alert').waitFor();
+  await audit(page, 'the sign-in page with an error');
+
+  await page.goto(`${ctx.server.base}/#/register?token=forged`);
+  await page.getByRole('heading', { level: 1, name: 'このリンクは使えません' }).waitFor();
+  await audit(page, 'the page for a link that cannot be used');
+
+  await page.getByRole('button', { name: '困ったときは' }).click();
+  await page.getByRole('dialog').waitFor();
+  await audit(page, 'the crisis contacts dialog');
+  await page.keyboard.press('Escape');
+
+  await page.getByRole('button', { name: 'English' }).click();
+  await page.getByRole('link', { name: 'About' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Welcome to ibasho' }).waitFor();
+  assert.equal(await page.title(), 'Welcome to ibasho — ibasho');
+  await audit(page, 'the English home page');
   assert.deepEqual(page.errors, []);
 });

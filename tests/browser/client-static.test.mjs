@@ -63,6 +63,44 @@ test('every key family built at run time is complete', async () => {
   assert.deepEqual(missing, []);
 });
 
+test('every word the entry pages build from server values exists', () => {
+  const roles = ['participant', 'family', 'counsellor', 'staff', 'admin'];
+  // Every action the server writes to the audit log (crates/ibasho-server, crates/ibasho-hub).
+  const auditActions = ['archive_application', 'archive_room', 'change_role', 'create_invitation', 'create_room',
+    'decline_application', 'delete_account', 'delete_message', 'disable_totp', 'enable_totp', 'mute',
+    'reactivate_account', 'readmit', 'reissue_access', 'remove', 'revoke_invitation', 'suspend_account', 'unmute'];
+  const secretKeys = ['Title', 'Lead', 'NotSet', 'CurrentIfAny', 'Current', 'New', 'Hint', 'New2', 'Set', 'Change', 'CurrentMissing', 'CurrentWrong', 'Saved'];
+  const families = {
+    role: roles,
+    'role.x.desc': roles,
+    relation: ['self', 'family'],
+    age: ['under_20', '20s', '30s', '40s', '50s', '60_plus', 'none'],
+    appStatus: ['pending', 'invited', 'declined', 'archived'],
+    'staffPage.noApplications': ['pending', 'invited', 'declined', 'archived'],
+    invState: ['pending', 'used', 'expired', 'revoked'],
+    accStatus: ['active', 'suspended', 'deleted'],
+    profession: ['clinical_psychologist', 'social_worker', 'other'],
+    lang: ['ja', 'en'],
+    audit: auditActions,
+    'adminPage.action': ['suspend', 'reactivate', 'role', 'reinvite'],
+    'adminPage.action.x.desc': ['suspend', 'reactivate', 'role', 'reinvite'],
+    'adminPage.done': ['suspend', 'reactivate', 'role', 'delete'],
+    'staffPage.col': ['email', 'role', 'state', 'created', 'expires', 'actions'],
+    'adminPage.col': ['handle', 'role', 'status', 'email', 'totp', 'created', 'actions', 'at', 'actor', 'action', 'target', 'reason'],
+  };
+  const missing = [];
+  for (const [family, names] of Object.entries(families)) {
+    for (const name of names) {
+      const key = family.includes('.x.') ? family.replace('.x.', `.${name}.`) : `${family}.${name}`;
+      if (!(key in TABLES.ja)) missing.push(key);
+    }
+  }
+  for (const kind of ['passphrase', 'password']) {
+    for (const k of secretKeys) if (!(`settings.${kind}${k}` in TABLES.ja)) missing.push(`settings.${kind}${k}`);
+  }
+  assert.deepEqual(missing, []);
+});
+
 test('placeholders are filled and plurals read well', () => {
   assert.equal(t('people.watching', { count: 3 }), '3 人が見ています');
   assert.equal(t('composer.count', { count: 5, max: 2000 }), '5 / 2000');

@@ -1,9 +1,11 @@
 // Shared set-up for the browser tests: the real server binary on a free port with a fresh
 // data directory, staff identities from its admin CLI, and headless Chromium.
 
+import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,19 +36,41 @@ function freePort() {
   });
 }
 
-function serverEnv() {
-  return { ...process.env, IBASHO_STORAGE__SQLITE_SYNCHRONOUS: 'normal', IBASHO_LOG: process.env.IBASHO_LOG || 'info' };
+export function freeLoopbackPort() {
+  return freePort();
 }
 
-/** Starts `ibasho serve` and waits until /healthz answers. */
-export async function startServer() {
+// Variables that steer the tests, not the server: the server reads every IBASHO_* variable as
+// configuration and refuses unknown keys, so these must not reach it.
+const TEST_ONLY_ENV = ['IBASHO_BIN', 'IBASHO_UPDATE_SCREENSHOT', 'IBASHO_PYTHON'];
+
+function serverEnv(extra = {}) {
+  const inherited = { ...process.env };
+  for (const name of TEST_ONLY_ENV) delete inherited[name];
+  return {
+    ...inherited,
+    IBASHO_STORAGE__SQLITE_SYNCHRONOUS: 'normal',
+    IBASHO_LOG: process.env.IBASHO_LOG || 'info',
+    // Most scenarios come in through guest entry, whatever the shipped default is.
+    IBASHO_AUTH__GUEST_ENTRY: 'true',
+    ...extra,
+  };
+}
+
+/**
+ * Starts `ibasho serve` and waits until /healthz answers.
+ * `env`: extra IBASHO_* variables; `port`: a fixed port (default: a free one);
+ * `publicUrl`: set IBASHO_PUBLIC_URL to the server's own address (for links in mail).
+ */
+export async function startServer({ env = {}, port: fixedPort = null, publicUrl = false } = {}) {
   const bin = serverBinary();
   if (!existsSync(bin)) {
     throw new Error(`server binary not found at ${bin}: build it with \`cargo build -p ibasho-server\` or set IBASHO_BIN`);
   }
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ibasho-browser-'));
-  const port = await freePort();
+  const port = fixedPort || await freePort();
   const base = `http://127.0.0.1:${port}`;
+  const extraEnv = { ...env, ...(publicUrl ? { IBASHO_PUBLIC_URL: base } : {}) };
   let logs = '';
   let child = null;
   let exited = null;
@@ -55,7 +79,7 @@ export async function startServer() {
     exited = null;
     child = spawn(bin, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
       cwd: REPO,
-      env: serverEnv(),
+      env: serverEnv(extraEnv),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.on('data', (d) => { logs += d; });
@@ -104,7 +128,7 @@ export async function startServer() {
     logs: () => logs,
     /** `ibasho admin create`: returns the printed token. */
     async createAccount(role, handle) {
-      const { stdout } = await promisify(execFile)(bin, ['--data-dir', dataDir, 'admin', 'create', '--role', role, '--handle', handle], { cwd: REPO, env: serverEnv() });
+      const { stdout } = await promisify(execFile)(bin, ['--data-dir', dataDir, 'admin', 'create', '--role', role, '--handle', handle], { cwd: REPO, env: serverEnv(extraEnv) });
       const m = stdout.match(/^token: (\S+)$/m);
       if (!m) throw new Error(`no token in admin output:\n${stdout}`);
       return m[1];
@@ -175,10 +199,10 @@ export function shownRoom(page) {
  * Registers the hooks every browser test file needs — one real server and one Chromium for
  * the file, stopped at the end — and returns where to find them once started.
  */
-export function serverAndBrowser() {
+export function serverAndBrowser(options = {}) {
   const ctx = { server: null, browser: null };
   before(async () => {
-    ctx.server = await startServer();
+    ctx.server = await startServer(typeof options === 'function' ? await options() : options);
     ctx.browser = await launchBrowser();
   });
   after(async () => {
@@ -186,4 +210,23 @@ export function serverAndBrowser() {
     await ctx.server?.stop();
   });
   return ctx;
+}
+
+let axeSource = null;
+
+/**
+ * An automated accessibility audit (axe-core: WCAG 2.1 A and AA, and best practices) of what
+ * the page shows now. It cannot replace trying the page with a screen reader, but it catches
+ * regressions.
+ */
+export async function audit(page, what) {
+  axeSource ??= await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  // Evaluated through the DevTools protocol, which the page's CSP does not govern.
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+  }));
+  assert.ok(result.passes.length > 0, `axe ran its rules on ${what}`);
+  const problems = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('\n    ')}`);
+  assert.deepEqual(problems, [], `accessibility problems on ${what}`);
 }

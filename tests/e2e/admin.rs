@@ -382,3 +382,55 @@ async fn the_public_config_and_profile_changes() -> anyhow::Result<()> {
     );
     server.server.shutdown().await
 }
+
+#[tokio::test]
+async fn suspension_and_role_changes_bind_existing_tokens_at_once() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let (admin, _) = server.account("うえ", Role::Admin).await?;
+    let (other_admin, other_id) = server.account("もとかんり", Role::Admin).await?;
+    let r = server
+        .call("GET", "/api/admin/audit", Some(&other_admin), None, None)
+        .await?;
+    assert_eq!(r.status, 200);
+    let body = json!({"role": "participant", "reason": "left the team"});
+    let r = server
+        .call(
+            "POST",
+            &format!("/api/admin/accounts/{other_id}/role"),
+            Some(&admin),
+            None,
+            Some(&body),
+        )
+        .await?;
+    assert_eq!(r.status, 204);
+    let r = server
+        .call("GET", "/api/admin/audit", Some(&other_admin), None, None)
+        .await?;
+    assert_eq!(
+        r.status, 403,
+        "the old token no longer carries admin powers"
+    );
+    let r = server
+        .call(
+            "POST",
+            &format!("/api/admin/accounts/{other_id}/suspend"),
+            Some(&admin),
+            None,
+            Some(&json!({"reason": "x"})),
+        )
+        .await?;
+    assert_eq!(r.status, 204);
+    let r = server
+        .call("GET", "/api/me", Some(&other_admin), None, None)
+        .await?;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (403, json!("suspended"))
+    );
+    let r = server
+        .call("GET", "/api/me", Some(&admin), None, None)
+        .await?;
+    assert_eq!(r.json()["has_secret"], false);
+    assert_eq!(r.json()["totp"], false);
+    server.server.shutdown().await
+}

@@ -66,6 +66,8 @@ pub fn test_config(data_dir: &Path) -> Config {
     };
     config.storage.sqlite_synchronous = ibasho_server::config::Synchronous::Normal;
     config.auth.guest_entries_per_minute = 10_000;
+    // Most tests enter as guests; entry by invitation has its own tests.
+    config.auth.guest_entry = true;
     config
 }
 

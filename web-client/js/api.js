@@ -1,55 +1,18 @@
-// The HTTP side: the stored access token, guest entry and "who am I".
+// The HTTP side: every endpoint of the "HTTP API" in docs/protocol.md that the client uses.
+// Problem responses (RFC 9457) become an ApiError with the stable `code`, the `field` at fault
+// and, for 429, the wait from Retry-After. Calls that need the access token take it from the
+// session (session.js), which renews it once when the server answers 401 `unauthorized`.
 
-const TOKEN_KEY = 'ibasho.token';
-
-export function storedToken() {
-  try {
-    return localStorage.getItem(TOKEN_KEY);
-  } catch {
-    return null;
-  }
-}
-
-export function storeToken(token) {
-  try {
-    localStorage.setItem(TOKEN_KEY, token);
-  } catch {
-    // Private modes may refuse storage; the session still works until the page closes.
-  }
-}
-
-export function forgetToken() {
-  try {
-    localStorage.removeItem(TOKEN_KEY);
-  } catch {
-    // Nothing stored, nothing to forget.
-  }
-}
-
-/**
- * A sign-in link carries the token in the fragment (never sent to any server). Takes it,
- * stores it, and removes it from the address bar so it does not linger in history or get
- * copied along with the address.
- */
-export function takeTokenFromLocation() {
-  const hash = location.hash.startsWith('#') ? location.hash.slice(1) : location.hash;
-  const params = new URLSearchParams(hash);
-  const token = params.get('token');
-  if (!token) return null;
-  storeToken(token);
-  params.delete('token');
-  const rest = params.toString();
-  history.replaceState(history.state, '', `${location.pathname}${location.search}${rest ? `#${rest}` : ''}`);
-  return token;
-}
-
-/** An HTTP problem (RFC 9457) or a network failure, with a stable `code`. */
+/** An HTTP problem or a network failure. */
 export class ApiError extends Error {
-  constructor(code, detail, status = 0) {
+  constructor(code, { detail = '', status = 0, field = null, retryAfter = null } = {}) {
     super(detail || code);
     this.code = code;
-    this.detail = detail || '';
+    this.detail = detail;
     this.status = status;
+    this.field = field;
+    // Seconds, from Retry-After.
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -60,11 +23,69 @@ async function problemFrom(response) {
   } catch {
     // A proxy's HTML error page, say: fall back to the status.
   }
-  const code = body?.code || (response.status === 401 ? 'unauthorized' : 'internal');
-  return new ApiError(code, body?.detail || '', response.status);
+  const fallback = response.status === 401 ? 'unauthorized'
+    : response.status === 429 ? 'rate_limited'
+      : response.status === 503 ? 'unavailable' : 'internal';
+  const retry = Number(response.headers.get('Retry-After'));
+  return new ApiError(body?.code || fallback, {
+    detail: body?.detail || '',
+    status: response.status,
+    field: body?.field || null,
+    retryAfter: Number.isFinite(retry) && retry > 0 ? retry : null,
+  });
 }
 
-/** The signed-in person, or null when the token is missing or no longer valid. */
+/** Where authenticated calls get their token: set once by main.js. */
+let tokens = { token: () => null, renew: async () => 'ended' };
+
+export function setTokenSource(source) {
+  tokens = source;
+}
+
+async function send(method, path, { body, auth = false, renewed = false } = {}) {
+  const headers = {};
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (auth) {
+    const token = tokens.token();
+    if (token) headers.Authorization = `Bearer ${token}`;
+  }
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+  } catch {
+    throw new ApiError('network');
+  }
+  if (response.ok) return response;
+  const problem = await problemFrom(response);
+  // An expired access token: renew it once and ask again. Other 401s (a wrong current
+  // passphrase, say) are answers, not expiry.
+  if (auth && !renewed && problem.status === 401 && problem.code === 'unauthorized') {
+    if ((await tokens.renew()) === 'ok') return send(method, path, { body, auth, renewed: true });
+  }
+  throw problem;
+}
+
+async function json(method, path, options) {
+  const response = await send(method, path, options);
+  if (response.status === 204) return null;
+  const text = await response.text();
+  return text ? JSON.parse(text) : null;
+}
+
+const seg = (s) => encodeURIComponent(s);
+
+// ---- public ---------------------------------------------------------------------------------
+
+/** The public configuration: home page words, crisis contacts, limits, guest entry. */
+export const getConfig = () => json('GET', '/api/config');
+
+/** The signed-in person for `token`, or null when it is missing or no longer valid. */
 export async function fetchMe(token) {
   if (!token) return null;
   let response;
@@ -79,17 +100,41 @@ export async function fetchMe(token) {
 }
 
 /** Guest entry: `{handle, avatar}` → `{token, me}`. */
-export async function enterAsGuest(handle, avatar) {
-  let response;
-  try {
-    response = await fetch('/api/guest', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ handle, avatar }),
-    });
-  } catch {
-    throw new ApiError('network');
-  }
-  if (!response.ok) throw await problemFrom(response);
-  return response.json();
+export const enterAsGuest = (handle, avatar) => json('POST', '/api/guest', { body: { handle, avatar } });
+
+export const apply = (body) => json('POST', '/api/applications', { body });
+export const previewInvitation = (token) => json('GET', `/api/invitations/${seg(token)}`);
+export const register = (body) => json('POST', '/api/register', { body });
+export const signIn = (body) => json('POST', '/api/sign-in', { body });
+
+// ---- one's own account ---------------------------------------------------------------------
+
+export const getMe = () => json('GET', '/api/me', { auth: true });
+export const updateProfile = (body) => json('PUT', '/api/me/profile', { body, auth: true });
+export const changeSecret = (kind, body) => json('PUT', `/api/me/${kind === 'password' ? 'password' : 'passphrase'}`, { body, auth: true });
+export const totpSetup = () => json('POST', '/api/me/totp/setup', { auth: true });
+export const totpEnable = (secret, code) => json('POST', '/api/me/totp', { body: { secret, code }, auth: true });
+export const totpDisable = (code) => json('DELETE', '/api/me/totp', { body: { code }, auth: true });
+export const deleteMe = (confirm) => json('DELETE', '/api/me', { body: { confirm }, auth: true });
+
+/** Everything stored about me: the raw JSON text (to save as a file) and its parsed form. */
+export async function exportMe() {
+  const response = await send('GET', '/api/me/export', { auth: true });
+  const text = await response.text();
+  return { text, data: JSON.parse(text) };
 }
+
+// ---- staff -------------------------------------------------------------------------------
+
+export const listApplications = (status) => json('GET', `/api/staff/applications?status=${seg(status)}`, { auth: true });
+export const decideApplication = (id, verb, body) => json('POST', `/api/staff/applications/${seg(id)}/${verb}`, { body, auth: true });
+export const listInvitations = () => json('GET', '/api/staff/invitations', { auth: true });
+export const createInvitation = (body) => json('POST', '/api/staff/invitations', { body, auth: true });
+export const revokeInvitation = (id) => json('POST', `/api/staff/invitations/${seg(id)}/revoke`, { auth: true });
+
+// ---- admin -------------------------------------------------------------------------------
+
+export const listAccounts = (q, limit = 200) => json('GET', `/api/admin/accounts?q=${seg(q)}&limit=${limit}`, { auth: true });
+export const accountAction = (id, verb, body) => json('POST', `/api/admin/accounts/${seg(id)}/${verb}`, { body, auth: true });
+export const deleteAccount = (id, reason) => json('DELETE', `/api/admin/accounts/${seg(id)}`, { body: { reason }, auth: true });
+export const auditLog = (limit = 200) => json('GET', `/api/admin/audit?limit=${limit}`, { auth: true });

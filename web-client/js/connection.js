@@ -30,7 +30,9 @@ export class RequestError extends Error {
 export class Connection {
   /**
    * @param {object} options
-   * @param {string} options.token
+   * @param {string | (() => string)} options.token  the access token, or where to get the current one
+   * @param {() => Promise<string>} [options.renewToken]  renews an access token the server no
+   *   longer takes: 'ok', 'ended' (sign in again), or 'network'/'error' (try again later)
    * @param {(welcome: object, info: {resumed: boolean}) => void} options.onWelcome
    * @param {(frame: object) => void} options.onFrame   frames that answer no pending request
    * @param {(status: string, info?: object) => void} options.onStatus
@@ -38,8 +40,11 @@ export class Connection {
    * @param {(reason: string) => void} options.onFatal
    *   'unauthorized' | 'unsupported_version' | 'too_many_connections'
    */
-  constructor({ token, onWelcome, onFrame, onStatus, onFatal }) {
-    this.token = token;
+  constructor({ token, renewToken, onWelcome, onFrame, onStatus, onFatal }) {
+    this.getToken = typeof token === 'function' ? token : () => token;
+    this.renewToken = renewToken || null;
+    // Set when a renewed token has not yet led to a welcome: a second refusal then is final.
+    this.renewedSinceWelcome = false;
     this.onWelcome = onWelcome;
     this.onFrame = onFrame;
     this.onStatus = onStatus;
@@ -81,6 +86,24 @@ export class Connection {
     this.setStatus('stopped');
   }
 
+  /**
+   * Reconnects at once, quietly (the account changed its name or avatar: the server reads
+   * them when a connection opens). The rooms are resumed as after any reconnect.
+   */
+  restart() {
+    if (this.stopped || !this.ws) return;
+    const ws = this.ws;
+    this.detach(ws);
+    this.stopHeartbeat();
+    try {
+      ws.close(1000);
+    } catch {
+      // Already closing.
+    }
+    this.failPending('disconnected');
+    this.connect({ quiet: true });
+  }
+
   /** Reconnects now rather than after the backoff (the person asked, or the network is back). */
   retryNow() {
     if (this.signedOut) return;
@@ -98,14 +121,14 @@ export class Connection {
     this.onStatus?.(status, info);
   }
 
-  connect() {
+  connect({ quiet = false } = {}) {
     clearTimeout(this.retryTimer);
-    this.setStatus(this.everWelcomed ? 'reconnecting' : 'connecting');
+    this.setStatus(this.everWelcomed ? 'reconnecting' : 'connecting', quiet ? { quiet } : undefined);
     const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
     let ws;
     try {
       // Browsers cannot set headers on a WebSocket, so the token rides as a subprotocol.
-      ws = new WebSocket(url, ['ibasho.v1', `ibasho.bearer.${this.token}`]);
+      ws = new WebSocket(url, ['ibasho.v1', `ibasho.bearer.${this.getToken()}`]);
     } catch {
       this.scheduleReconnect(1006);
       return;
@@ -133,6 +156,7 @@ export class Connection {
     this.pending.set(String(id), {
       resolve: (welcome) => {
         this.attempts = 0;
+        this.renewedSinceWelcome = false;
         const resumed = this.everWelcomed;
         this.everWelcomed = true;
         this.setStatus('open');
@@ -236,20 +260,44 @@ export class Connection {
     this.stopHeartbeat();
     this.failPending('disconnected');
     if (this.stopped) return;
-    if (code === CLOSE_UNAUTHORIZED) return this.fatal('unauthorized');
+    if (code === CLOSE_UNAUTHORIZED) return this.unauthorized();
     if (code === CLOSE_UNSUPPORTED_VERSION) return this.fatal('unsupported_version');
     if (code === CLOSE_TOO_MANY_CONNECTIONS) return this.fatal('too_many_connections');
     if (!upgraded) {
       // A refused upgrade (401) looks like any network failure from here: ask plainly.
       try {
-        const me = await fetchMe(this.token);
-        if (!me) return this.fatal('unauthorized');
+        const me = await fetchMe(this.getToken());
+        if (this.stopped) return;
+        if (!me) return this.unauthorized();
       } catch {
         // The server is unreachable; keep trying.
       }
       if (this.stopped) return;
     }
     this.scheduleReconnect(code);
+  }
+
+  /**
+   * The server refused the token (expired, or the account changed: a new role, suspension).
+   * A renewable session gets a fresh token and reconnects; otherwise this is the end.
+   */
+  async unauthorized() {
+    if (this.renewToken && !this.renewedSinceWelcome) {
+      this.renewedSinceWelcome = true;
+      this.setStatus('reconnecting', { delay: 0 });
+      const result = await this.renewToken();
+      if (this.stopped) return;
+      if (result === 'ok') {
+        this.connect();
+        return;
+      }
+      if (result === 'network' || result === 'error') {
+        this.renewedSinceWelcome = false;
+        this.scheduleReconnect(1006);
+        return;
+      }
+    }
+    this.fatal('unauthorized');
   }
 
   fatal(reason) {

@@ -1,25 +1,39 @@
-// Start-up and the page frame: who is signed in, the header, the connection indicator and
-// calm notices. The rooms and the Enter screen do the rest.
+// Start-up and the page frame: the public configuration, who is signed in, the routes (the
+// public pages, settings, staff and admin pages, and the space itself), the header with its
+// navigation and crisis button, the connection indicator and calm notices.
 
-import { fetchMe, forgetToken, storedToken, takeTokenFromLocation } from './api.js';
+import { ApiError, fetchMe, getConfig, setTokenSource } from './api.js';
 import { avatarMark } from './avatars.js';
 import { Connection } from './connection.js';
+import { openCrisisDialog } from './crisis.js';
 import { confirmDialog } from './dialogs.js';
 import { $, h, replaceChildren } from './dom.js';
-import { EnterScreen } from './enter.js';
 import { getLang, onLangChange, setLang, t, translateStatic } from './i18n.js';
+import { AdminPage } from './pages/admin.js';
+import { ApplyPage } from './pages/apply.js';
+import { linkButton, pageTitle } from './pages/common.js';
+import { HomePage } from './pages/home.js';
+import { RegisterPage } from './pages/register.js';
+import { SettingsPage } from './pages/settings.js';
+import { SignInPage } from './pages/signin.js';
+import { StaffPage } from './pages/staffpage.js';
 import { RoomsController } from './rooms.js';
+import { currentRoute, navigate, onRouteChange } from './router.js';
+import { session, takeTokenFromLocation } from './session.js';
 import { isStaffRole } from './timeline.js';
 
 const NOTICE_MS = 8000;
+const ACCOUNT_PAGES = ['/settings', '/staff', '/admin'];
 
 const el = {
   loading: $('#loading'),
-  enter: $('#enter'),
+  page: $('#page'),
   app: $('#app'),
   nav: $('#room-nav'),
   views: $('#room-views'),
   home: $('#home'),
+  siteNav: $('#site-nav'),
+  crisis: $('#crisis-button'),
   me: $('#me'),
   signOut: $('#sign-out'),
   status: $('#conn-status'),
@@ -29,6 +43,7 @@ const el = {
 
 /** What the modules share: the connection, who I am, and what the server allows. */
 const app = {
+  config: null,
   conn: null,
   me: null,
   isStaff: false,
@@ -36,11 +51,55 @@ const app = {
   stamps: [],
   lobbyMap: { width: 960, height: 600 },
   rooms: null,
+  // Set on signing in: the welcome panel takes focus once the space has opened.
+  focusOnWelcome: false,
   notify,
 };
 
-const enter = new EnterScreen(el.enter, ({ token, me }) => startApp(token, me));
 let connStatus = { status: 'stopped' };
+let currentPage = null;
+let booted = false;
+// The first page shown after loading keeps the browser's own focus; later ones move it.
+let initialRouteDone = false;
+
+setTokenSource({ token: () => session.token, renew: () => session.renew() });
+session.onEnded(() => endSession(() => t('session.ended')));
+
+/** What the pages may ask of the frame. */
+const ctx = {
+  app,
+  get config() {
+    return app.config;
+  },
+  notify,
+  guestEntered(signedIn) {
+    session.adoptGuest(signedIn.token);
+    enterSpace(signedIn.me, '/');
+  },
+  signedIn(signedIn, { next = null } = {}) {
+    session.adopt(signedIn);
+    enterSpace(signedIn.me, next && ACCOUNT_PAGES.includes(next) ? next : '/');
+  },
+  pageChanged(page) {
+    if (page !== currentPage) return;
+    updateTitle();
+    focusHeading();
+  },
+  profileChanged(person) {
+    app.me = { ...app.me, ...person };
+    renderMe();
+    app.rooms?.rerender();
+    // The others see the new name and avatar from the next connection on.
+    app.conn?.restart();
+  },
+  async accountDeleted() {
+    teardownSpace();
+    await session.signOut();
+    renderHeader();
+    navigate('/', { replace: true });
+    notify(t('settings.deletedNotice'), { sticky: true });
+  },
+};
 
 // ---- language -----------------------------------------------------------------------------
 
@@ -48,16 +107,22 @@ function applyLanguage() {
   document.documentElement.lang = getLang();
   translateStatic();
   for (const b of el.langButtons) b.setAttribute('aria-pressed', String(b.dataset.lang === getLang()));
-  renderMe();
+  renderHeader();
   renderStatus();
-  enter.render();
+  currentPage?.render();
   app.rooms?.rerender();
+  updateTitle();
 }
 
 for (const b of el.langButtons) b.addEventListener('click', () => setLang(b.dataset.lang));
 onLangChange(applyLanguage);
 
 // ---- header -------------------------------------------------------------------------------
+
+function renderHeader() {
+  renderMe();
+  renderSiteNav();
+}
 
 function renderMe() {
   if (!app.me) {
@@ -71,19 +136,45 @@ function renderMe() {
     avatarMark(app.me.avatar, { size: 26 }),
     h('span', { class: 'visually-hidden', text: t('header.you', { handle: app.me.handle }) }),
     h('span', { class: 'me-handle', 'aria-hidden': 'true', text: app.me.handle }),
-    isStaffRole(app.me.role) ? h('span', { class: 'badge', text: t('header.staffBadge') }) : null);
+    ['counsellor', 'staff', 'admin'].includes(app.me.role) ? h('span', { class: 'badge', text: t(`role.${app.me.role}`) }) : null);
 }
 
+function renderSiteNav() {
+  if (!booted) {
+    el.siteNav.replaceChildren();
+    return;
+  }
+  const role = app.me?.role;
+  const links = app.me
+    ? [['/', 'nav.space'], ['/settings', 'nav.settings'], isStaffRole(role) && ['/staff', 'nav.staff'], role === 'admin' && ['/admin', 'nav.admin']]
+    : [['/', 'nav.home'], ['/apply', 'nav.apply'], ['/sign-in', 'nav.signIn']];
+  const { path } = currentRoute();
+  replaceChildren(el.siteNav,
+    h('ul', {}, links.filter(Boolean).map(([href, key]) => h('li', {},
+      h('a', { href: `#${href}`, 'aria-current': path === href ? 'page' : null, text: t(key) })))));
+}
+
+el.crisis.addEventListener('click', () => openCrisisDialog(app.config?.crisis_contacts || []));
+
 el.signOut.addEventListener('click', async () => {
+  const passwordRole = ['counsellor', 'staff', 'admin'].includes(app.me?.role);
+  const guest = session.kind !== 'session' && !passwordRole;
+  let message = t('signOut.message');
+  if (passwordRole) message = t('signOut.messagePassword');
+  else if (!guest) message = t('signOut.messageAccount');
   const ok = await confirmDialog({
     title: t('signOut.title'),
-    message: t('signOut.message'),
-    confirmLabel: t('signOut.confirm'),
+    message,
+    confirmLabel: guest ? t('signOut.confirm') : t('signOut.confirmAccount'),
     cancelLabel: t('signOut.cancel'),
     danger: true,
   });
   if (!ok) return;
-  backToEnter(t('enter.signedOutNotice'));
+  teardownSpace();
+  await session.signOut();
+  renderHeader();
+  navigate('/', { replace: true });
+  notify(t('enter.signedOutNotice'), { sticky: true });
 });
 
 // ---- notices and the connection indicator ---------------------------------------------
@@ -98,10 +189,10 @@ function notify(text, { sticky = false } = {}) {
 }
 
 function renderStatus() {
-  const { status, reason } = connStatus;
+  const { status, reason, quiet } = connStatus;
   const lines = [];
-  if (status === 'connecting') lines.push(h('p', { text: t('conn.connecting') }));
-  if (status === 'reconnecting') lines.push(h('p', { text: t('conn.reconnecting') }));
+  if (status === 'connecting' && !quiet) lines.push(h('p', { text: t('conn.connecting') }));
+  if (status === 'reconnecting' && !quiet) lines.push(h('p', { text: t('conn.reconnecting') }));
   if (status === 'stopped' && reason === 'too_many_connections') {
     lines.push(h('p', { text: t('conn.tooMany') }),
       h('button', { type: 'button', class: 'primary small', text: t('conn.retry'), on: { click: () => app.conn?.retryNow() } }));
@@ -114,84 +205,228 @@ function renderStatus() {
   el.status.classList.toggle('active', lines.length > 0);
 }
 
-// ---- screens ------------------------------------------------------------------------------
+// ---- the space ----------------------------------------------------------------------------
 
-function showOnly(which) {
-  el.loading.hidden = which !== 'loading';
-  if (which === 'enter') enter.show();
-  else enter.hide();
-  el.app.hidden = which !== 'app';
-}
-
-function backToEnter(message) {
-  app.conn?.stop();
-  app.conn = null;
-  app.rooms?.destroy();
-  app.rooms = null;
-  app.me = null;
-  forgetToken();
-  RoomsController.forgetTab();
-  connStatus = { status: 'stopped' };
-  renderStatus();
-  renderMe();
-  showOnly('enter');
-  if (message) notify(message, { sticky: true });
-  $('#enter-title')?.focus();
-}
-
-function startApp(token, me) {
+function startSpace(me) {
   app.me = me;
   app.isStaff = isStaffRole(me.role);
-  renderMe();
-  showOnly('app');
   app.rooms = new RoomsController(app, { nav: el.nav, views: el.views, home: el.home });
   el.home.hidden = true;
   app.conn = new Connection({
-    token,
+    token: () => session.token,
+    renewToken: () => session.renew(),
     onWelcome: (welcome, { resumed }) => {
+      const roleChanged = app.me.role !== welcome.me.role;
       app.me = welcome.me;
       app.isStaff = isStaffRole(welcome.me.role);
       app.limits = welcome.limits;
       app.stamps = welcome.stamps;
       app.lobbyMap = welcome.lobby_map;
-      renderMe();
+      renderHeader();
       app.rooms.setRooms(welcome.rooms);
       if (resumed) app.rooms.resume();
-      else app.rooms.restore();
+      else {
+        app.rooms.restore().then(() => {
+          // Someone who just signed in starts at the welcome panel, announced.
+          if (app.focusOnWelcome && !currentPage) el.app.querySelector('.room-view:not([hidden]) h2, #home:not([hidden]) h2')?.focus();
+          app.focusOnWelcome = false;
+        });
+      }
+      // A new role opens or closes the staff and admin pages.
+      if (roleChanged && currentPage) route();
     },
     onFrame: (frame) => app.rooms?.onFrame(frame),
     onStatus: (status, info) => {
       if (status !== 'open') app.rooms?.disconnected();
-      connStatus = { status, reason: info?.reason };
+      connStatus = { status, reason: info?.reason, quiet: Boolean(info?.quiet) };
       renderStatus();
     },
     onFatal: (reason) => {
-      if (reason === 'unauthorized') backToEnter(t('conn.unauthorized'));
+      if (reason === 'unauthorized') endSession(() => t('conn.unauthorized'));
     },
   });
   app.conn.start();
+  renderHeader();
+}
+
+/** Leaves the space of the current identity (signing out, or another identity comes in). */
+function teardownSpace() {
+  app.conn?.stop();
+  app.conn = null;
+  app.rooms?.destroy();
+  app.rooms = null;
+  app.me = null;
+  app.isStaff = false;
+  RoomsController.forgetTab();
+  connStatus = { status: 'stopped' };
+  renderStatus();
+  el.app.hidden = true;
+}
+
+/** Signed in (registration, sign-in, guest entry): into the space, or the page asked for. */
+function enterSpace(me, next) {
+  if (app.conn) teardownSpace();
+  startSpace(me);
+  app.focusOnWelcome = true;
+  navigate(next, { replace: true });
+}
+
+/** The session is over (signed out elsewhere, suspended, expired): home, with a calm word. */
+function endSession(message) {
+  if (!app.me && !session.signedIn) return;
+  teardownSpace();
+  session.clear();
+  renderHeader();
+  navigate('/', { replace: true });
+  notify(message(), { sticky: true });
+}
+
+// ---- routes -------------------------------------------------------------------------------
+
+class NotForThisRole {
+  constructor() {
+    this.el = h('div', { class: 'page' });
+  }
+
+  title() {
+    return t('notAllowed.title');
+  }
+
+  render() {
+    replaceChildren(this.el, h('div', { class: 'page-card narrow' },
+      pageTitle(t('notAllowed.title')),
+      h('p', { text: t('notAllowed.text') }),
+      h('p', {}, linkButton('#/', t('notAllowed.back')))));
+  }
+}
+
+function pageFor(path, params) {
+  if (path === '/register') return new RegisterPage(ctx, params.get('token'));
+  if (path === '/apply') return new ApplyPage(ctx);
+  if (app.me) {
+    if (path === '/settings') return new SettingsPage(ctx);
+    if (path === '/staff') return isStaffRole(app.me.role) ? new StaffPage(ctx) : new NotForThisRole();
+    if (path === '/admin') return app.me.role === 'admin' ? new AdminPage(ctx) : new NotForThisRole();
+    return null; // the space (and '/sign-in' while signed in)
+  }
+  if (path === '/sign-in') return new SignInPage(ctx);
+  if (ACCOUNT_PAGES.includes(path)) return new SignInPage(ctx, { next: path, notice: () => t('signIn.needed') });
+  return new HomePage(ctx);
+}
+
+function route() {
+  const { path, params } = currentRoute();
+  const known = ['/', '/register', '/apply', '/sign-in', ...ACCOUNT_PAGES];
+  if (!known.includes(path) || (app.me && path === '/sign-in')) {
+    navigate('/', { replace: true });
+    return;
+  }
+  const page = pageFor(path, params);
+  currentPage?.destroy?.();
+  currentPage = page;
+  el.loading.hidden = true;
+  if (page) {
+    el.app.hidden = true;
+    replaceChildren(el.page, page.el);
+    page.render();
+    el.page.hidden = false;
+  } else {
+    el.page.hidden = true;
+    el.page.replaceChildren();
+    el.app.hidden = false;
+    // The map measures itself only while it is shown.
+    app.rooms?.revealed();
+  }
+  renderSiteNav();
+  updateTitle();
+  focusHeading();
+}
+
+function updateTitle() {
+  const space = app.config?.space_name || 'ibasho';
+  const title = currentPage?.title?.();
+  document.title = title && title !== space ? `${title} — ${space}` : space;
+}
+
+/** After a route change, the new page's heading takes focus so that it is announced. */
+function focusHeading() {
+  if (!initialRouteDone) {
+    initialRouteDone = true;
+    return;
+  }
+  const heading = currentPage ? el.page.querySelector('#page-title') : (el.app.querySelector('.room-view:not([hidden]) h2') || el.home.querySelector('h2'));
+  heading?.focus();
+}
+
+onRouteChange(async () => {
+  if (!booted) return;
+  // A sign-in link from the admin CLI opened in a page that is already running.
+  const linkToken = takeTokenFromLocation();
+  if (linkToken) {
+    let me = null;
+    try {
+      me = await fetchMe(linkToken);
+    } catch {
+      // Unreachable: said below like an unusable link.
+    }
+    if (me) {
+      if (app.conn) teardownSpace();
+      await session.signOut();
+      session.adoptGuest(linkToken);
+      enterSpace(me, '/');
+      return;
+    }
+    notify(t('conn.unauthorized'), { sticky: true });
+  }
+  route();
+});
+
+// ---- start-up -------------------------------------------------------------------------------
+
+/** Set when this browser was signed in but its session has ended meanwhile. */
+let sessionLapsed = false;
+
+/** Who is signed in on this device, if anyone; throws when the server cannot be reached. */
+async function restoreSession() {
+  if (!session.restoreFromStorage()) {
+    if (!session.mayRefresh()) return null;
+    const result = await session.renew();
+    if (result === 'network' || result === 'error') throw new ApiError('network');
+    if (result !== 'ok') {
+      sessionLapsed = true;
+      return null;
+    }
+  }
+  let me = await fetchMe(session.token);
+  if (!me && session.kind === 'session' && (await session.renew()) === 'ok') me = await fetchMe(session.token);
+  if (!me) session.clear();
+  return me;
+}
+
+function loadFailed() {
+  el.loading.hidden = false;
+  replaceChildren(el.loading,
+    h('p', { text: t('app.loadFailed') }),
+    h('button', { type: 'button', class: 'primary', text: t('app.retry'), on: { click: () => location.reload() } }));
 }
 
 async function boot() {
   applyLanguage();
-  takeTokenFromLocation();
-  const token = storedToken();
-  if (!token) {
-    showOnly('enter');
+  const linkToken = takeTokenFromLocation();
+  if (linkToken) session.adoptGuest(linkToken);
+  let me;
+  try {
+    app.config = await getConfig();
+    me = await restoreSession();
+  } catch {
+    loadFailed();
     return;
   }
-  try {
-    const me = await fetchMe(token);
-    if (me) startApp(token, me);
-    else {
-      forgetToken();
-      showOnly('enter');
-    }
-  } catch {
-    replaceChildren(el.loading,
-      h('p', { text: t('app.loadFailed') }),
-      h('button', { type: 'button', class: 'primary', text: t('app.retry'), on: { click: () => location.reload() } }));
-  }
+  booted = true;
+  if (me) startSpace(me);
+  renderHeader();
+  route();
+  if (sessionLapsed) notify(t('session.ended'), { sticky: true });
 }
 
 boot();

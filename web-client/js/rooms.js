@@ -172,6 +172,14 @@ export class RoomsController {
     if (focus) (active ? active.el.querySelector('h2') : this.homeEl.querySelector('h2'))?.focus();
   }
 
+  /** The space is shown again after a page of its own: the map measures itself anew. */
+  revealed() {
+    const active = this.sessions.get(this.activeId);
+    if (!active) return;
+    active.timeline.shown();
+    active.map?.resize();
+  }
+
   /** The room list's action: show a joined room, or choose a mode and join. */
   async open(info) {
     if (this.sessions.has(info.id)) {

@@ -107,7 +107,8 @@ pub struct AuthConfig {
     /// The HMAC secret that signs access tokens. In embedded mode, leave it unset: one is
     /// generated into `<data_dir>/jwt-secret` on first start. Production requires it.
     pub jwt_secret: Option<Secret>,
-    /// Whether people may enter with just a handle and an avatar (until invitations exist).
+    /// Whether people may enter with just a handle and an avatar, without an invitation (for
+    /// a trial or a demo). Off by default: a city space invites people.
     pub guest_entry: bool,
     /// How long a guest's access token lasts, in days.
     pub guest_token_days: u64,
@@ -135,7 +136,7 @@ impl Default for AuthConfig {
     fn default() -> Self {
         Self {
             jwt_secret: None,
-            guest_entry: true,
+            guest_entry: false,
             guest_token_days: 30,
             admin_token_hours: 24,
             guest_entries_per_minute: 30,

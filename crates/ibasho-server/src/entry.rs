@@ -722,6 +722,9 @@ pub(crate) async fn sign_in(
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         throttle.succeed(&format!("login:{login}"));
+        // A success from an address also clears it: many people may share one (a facility's
+        // network), and one person's typos should not make the others wait.
+        throttle.succeed(&format!("addr:{address}"));
     }
     state
         .sign_in_response(credentials.account, StatusCode::OK, None)

@@ -24,6 +24,7 @@ use ibasho_accounts::store::{AdminStore, ApplicationStore};
 use ibasho_accounts::throttle::{Throttle, ThrottlePolicy};
 use ibasho_hub::Clock;
 use ibasho_hub::{Hub, Identity};
+use ibasho_protocol::api::AccountStatus;
 use ibasho_protocol::{Avatar, ErrorCode, Person, Role};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::Ordering;
@@ -151,10 +152,39 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        bearer(&parts.headers)
+        let identity = bearer(&parts.headers)
             .and_then(|t| state.keys.verify(t))
-            .map(Caller)
-            .ok_or_else(|| AppError::client(ErrorCode::Unauthorized, "sign in first"))
+            .ok_or_else(|| AppError::client(ErrorCode::Unauthorized, "sign in first"))?;
+        // The token says who signed in; the account says what they may do now. A suspension
+        // or a role change takes effect on the next request, not when the token expires.
+        let record = state
+            .hub
+            .store()
+            .account(identity.account)
+            .await?
+            .ok_or_else(|| {
+                AppError::client(ErrorCode::Unauthorized, "this account no longer exists")
+            })?;
+        match record.status {
+            AccountStatus::Active => {}
+            AccountStatus::Suspended => {
+                return Err(AppError::client(
+                    ErrorCode::Suspended,
+                    "this account is suspended; please contact the staff",
+                ));
+            }
+            AccountStatus::Deleted => {
+                return Err(AppError::client(
+                    ErrorCode::Unauthorized,
+                    "this account no longer exists",
+                ));
+            }
+        }
+        Ok(Caller(Identity {
+            account: record.id,
+            handle: record.handle,
+            role: record.role,
+        }))
     }
 }
 
@@ -379,23 +409,30 @@ async fn guest_entry(State(state): State<AppState>, body: Bytes) -> Result<Respo
     Ok((StatusCode::CREATED, axum::Json(SignedIn { token, me })).into_response())
 }
 
-async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
-    let identity = bearer(&headers)
-        .and_then(|t| state.keys.verify(t))
-        .ok_or_else(|| AppError::client(ErrorCode::Unauthorized, "sign in first"))?;
+async fn me(State(state): State<AppState>, caller: Caller) -> Result<Response, AppError> {
     let record = state
         .hub
         .store()
-        .account(identity.account)
+        .account(caller.0.account)
         .await?
         .ok_or_else(|| {
             AppError::client(ErrorCode::Unauthorized, "this account no longer exists")
         })?;
+    let credentials = state.entry.credentials_of(caller.0.account).await?;
     let me = Person {
         id: record.id,
         handle: record.handle,
         avatar: record.avatar,
         role: record.role,
     };
-    Ok(axum::Json(me).into_response())
+    let mut body = serde_json::to_value(me)?;
+    body["has_secret"] = credentials
+        .as_ref()
+        .is_some_and(|c| c.secret_hash.is_some())
+        .into();
+    body["totp"] = credentials
+        .as_ref()
+        .is_some_and(|c| c.totp_secret.is_some())
+        .into();
+    Ok(axum::Json(body).into_response())
 }
