@@ -749,3 +749,47 @@ async fn two_step_sign_in_needs_a_fresh_code() -> anyhow::Result<()> {
     assert_eq!(r.status, 401, "a code works once");
     server.server.shutdown().await
 }
+
+#[tokio::test]
+async fn a_refresh_whose_answer_was_lost_can_be_repeated_briefly() -> anyhow::Result<()> {
+    let clock = Arc::new(ManualClock::new(1_800_000_000_000));
+    let server = TestServer::start_with_clock(clock.clone()).await?;
+    let (staff, _) = server.staff("ゆるす").await?;
+    let token = invite(&server, &staff, "g@example.org", "participant", json!({})).await?;
+    let r = server
+        .call(
+            "POST",
+            "/api/register",
+            None,
+            None,
+            Some(&json!({"token": token, "handle": "まちがえた", "avatar": avatar()})),
+        )
+        .await?;
+    let first = r.cookie("ibasho_refresh").unwrap();
+    // The page reloads while refreshing: the answer with the second cookie never arrives.
+    let r = server
+        .call("POST", "/api/session/refresh", None, Some(&first), None)
+        .await?;
+    assert_eq!(r.status, 200);
+    clock.advance(5_000);
+    let r = server
+        .call("POST", "/api/session/refresh", None, Some(&first), None)
+        .await?;
+    assert_eq!(
+        r.status, 200,
+        "within the grace period, the lost rotation is repeated: {}",
+        r.body
+    );
+    let third = r.cookie("ibasho_refresh").unwrap();
+    // Later, the first token again is a copy: the session ends.
+    clock.advance(60_000);
+    let r = server
+        .call("POST", "/api/session/refresh", None, Some(&first), None)
+        .await?;
+    assert_eq!(r.status, 401);
+    let r = server
+        .call("POST", "/api/session/refresh", None, Some(&third), None)
+        .await?;
+    assert_eq!(r.status, 401, "the whole session ended");
+    server.server.shutdown().await
+}

@@ -248,14 +248,17 @@ pub trait EntryStore: Send + Sync {
         now: Millis,
         expires_at: Millis,
     ) -> Result<(), StoreError>;
-    /// Presents a refresh token: rotates it to `new_hash` if current, revokes its session if it
-    /// was used before.
+    /// Presents a refresh token: rotates it to `new_hash` if current. If it was rotated before,
+    /// within `grace_ms` of that rotation and while its successor is still unused, the answer
+    /// was lost rather than the token stolen: the successor is rotated instead. Any other reuse
+    /// revokes the whole session.
     async fn rotate_refresh(
         &self,
         presented_hash: &str,
         new_hash: &str,
         now: Millis,
         expires_at: Millis,
+        grace_ms: Millis,
     ) -> Result<Rotation, StoreError>;
     /// Ends the session a refresh token belongs to (sign-out).
     async fn delete_session(&self, presented_hash: &str, now: Millis) -> Result<(), StoreError>;

@@ -122,6 +122,10 @@ pub struct AuthConfig {
     pub access_token_minutes: u64,
     /// Lifetime of a device session's refresh token, in days; each use renews it.
     pub refresh_token_days: u64,
+    /// Seconds after a rotation during which presenting the old refresh token again (its answer
+    /// was lost: a reload mid-request) rotates its unused successor instead of ending the
+    /// session. 0 turns this off.
+    pub refresh_reuse_grace_secs: u64,
     /// How long an invitation link can be used, in days.
     pub invitation_days: u64,
     /// Mark cookies `Secure` (serve over HTTPS when this is on).
@@ -142,6 +146,7 @@ impl Default for AuthConfig {
             guest_entries_per_minute: 30,
             access_token_minutes: 15,
             refresh_token_days: 30,
+            refresh_reuse_grace_secs: 30,
             invitation_days: 7,
             cookie_secure: false,
             sign_in_free_failures: 3,

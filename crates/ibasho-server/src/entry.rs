@@ -752,6 +752,7 @@ pub(crate) async fn refresh(
             &secret::token_hash(&next),
             now,
             now + state.refresh_ttl_ms(),
+            i64::try_from(state.config.auth.refresh_reuse_grace_secs * 1000).unwrap_or(0),
         )
         .await?;
     match rotation {

@@ -8,8 +8,8 @@ use ibasho_accounts::store::{
 };
 use ibasho_protocol::api::{AccountStatus, AccountView, ApplicationStatus, Profession, Relation};
 use ibasho_protocol::{AccountId, Millis, Role};
-use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, Sqlite, Transaction};
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
@@ -56,6 +56,32 @@ fn credentials_from_row(row: &SqliteRow) -> Result<Credentials, StoreError> {
         secret_hash: row.get("secret_hash"),
         totp_secret: row.get("totp_secret"),
     })
+}
+
+/// Issues `new_hash` in `session` as the successor of `replaced`.
+async fn issue_refresh(
+    tx: &mut Transaction<'_, Sqlite>,
+    session: &str,
+    replaced: &str,
+    new_hash: &str,
+    now: Millis,
+    expires_at: Millis,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE refresh_tokens SET replaced_by = ? WHERE token_hash = ?")
+        .bind(new_hash)
+        .bind(replaced)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, issued_at, expires_at) VALUES (?, ?, ?, ?)")
+        .bind(new_hash)
+        .bind(session)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    Ok(())
 }
 
 const INVITATION_COLUMNS: &str = "id, email, role, profession, supervisor, lang, created_by, created_at, expires_at, used_at, revoked_at, account_id, reset_account";
@@ -365,6 +391,7 @@ impl EntryStore for SqliteStore {
         new_hash: &str,
         now: Millis,
         expires_at: Millis,
+        grace_ms: Millis,
     ) -> Result<Rotation, StoreError> {
         let mut tx = self.pool().begin().await.map_err(backend)?;
         // Mark it used first (a write: the transaction holds the lock, so two racing
@@ -380,7 +407,7 @@ impl EntryStore for SqliteStore {
         .await
         .map_err(backend)?;
         let row = sqlx::query(
-            "SELECT t.session_id, t.used_at, s.account_id, s.revoked_at FROM refresh_tokens t \
+            "SELECT t.session_id, t.used_at, t.replaced_by, t.expires_at, s.account_id, s.revoked_at FROM refresh_tokens t \
              JOIN sessions s ON s.id = t.session_id WHERE t.token_hash = ?",
         )
         .bind(presented_hash)
@@ -393,20 +420,38 @@ impl EntryStore for SqliteStore {
         let session: String = row.get("session_id");
         let account = AccountId(parse_uuid(row.get::<&str, _>("account_id")).map_err(backend)?);
         if marked.rows_affected() == 1 {
-            sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, issued_at, expires_at) VALUES (?, ?, ?, ?)")
-                .bind(new_hash)
-                .bind(&session)
-                .bind(now)
-                .bind(expires_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
+            issue_refresh(&mut tx, &session, presented_hash, new_hash, now, expires_at).await?;
             tx.commit().await.map_err(backend)?;
             return Ok(Rotation::Rotated { account });
         }
-        let used = row.get::<Option<i64>, _>("used_at").is_some();
+        let used_at = row.get::<Option<i64>, _>("used_at");
         let revoked = row.get::<Option<i64>, _>("revoked_at").is_some();
-        if used && !revoked {
+        let unexpired = row.get::<i64, _>("expires_at") > now;
+        // Presented again shortly after its rotation, while the token that replaced it has not
+        // been used: the answer to the rotation was lost (a reload, a dropped connection), not
+        // stolen. Rotate the unused successor instead of ending the session.
+        if let (Some(used_at), false, true, Some(successor)) = (
+            used_at,
+            revoked,
+            unexpired,
+            row.get::<Option<String>, _>("replaced_by"),
+        ) && now - used_at <= grace_ms
+        {
+            let taken = sqlx::query(
+                "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL",
+            )
+            .bind(now)
+            .bind(&successor)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            if taken.rows_affected() == 1 {
+                issue_refresh(&mut tx, &session, &successor, new_hash, now, expires_at).await?;
+                tx.commit().await.map_err(backend)?;
+                return Ok(Rotation::Rotated { account });
+            }
+        }
+        if used_at.is_some() && !revoked {
             // Reuse of a rotated token: someone has a copy. End the whole session.
             sqlx::query("UPDATE sessions SET revoked_at = ? WHERE id = ?")
                 .bind(now)
