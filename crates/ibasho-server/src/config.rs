@@ -177,7 +177,7 @@ impl Default for WebSocketConfig {
             ping_interval_secs: 20,
             idle_timeout_secs: 60,
             write_timeout_secs: 10,
-            read_buffer_bytes: 4096,
+            read_buffer_bytes: 1024,
             max_connections: 19_000,
         }
     }
