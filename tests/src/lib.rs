@@ -205,11 +205,7 @@ impl TestServer {
         )
         .await
         .map_err(|e| anyhow!("{e:?}"))?;
-        let identity = ibasho_server::Identity {
-            account: record.id,
-            handle: record.handle,
-            role: record.role,
-        };
+        let identity = record.identity();
         let token = self
             .server
             .keys

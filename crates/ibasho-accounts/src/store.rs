@@ -168,6 +168,8 @@ pub struct Credentials {
     pub secret_hash: Option<String>,
     /// The TOTP secret, if two-step sign-in is on.
     pub totp_secret: Option<String>,
+    /// The sign-in e-mail, for roles that sign in with a password.
+    pub email: Option<String>,
 }
 
 /// What presenting a refresh token did.

@@ -127,12 +127,7 @@ impl Session {
             writes: TokenBucket::new(limits.messages_per_second, limits.message_burst, now),
             frames: TokenBucket::new(limits.frames_per_second, limits.frame_burst, now),
             abuse: AbuseMeter::new(limits.abuse_errors_per_minute, now),
-            me: Person {
-                id: account.id,
-                handle: account.handle,
-                avatar: account.avatar,
-                role: account.role,
-            },
+            me: account.person(),
             hub,
             conn,
             greeted: false,
@@ -192,6 +187,12 @@ impl Session {
             Ok(()) => Flow::Continue,
             Err(refusal) => self.refuse(id, refusal),
         }
+    }
+
+    /// Refuses a binary frame: the protocol speaks JSON text only.
+    pub fn refuse_binary(&mut self) -> Flow {
+        let refusal = Refusal::new(ErrorCode::BadFrame, "frames are JSON text, not binary");
+        self.refuse(None, refusal)
     }
 
     fn refuse(&mut self, id: Option<RequestId>, refusal: Refusal) -> Flow {
@@ -416,7 +417,9 @@ impl Session {
         since: Option<u64>,
     ) -> Handled {
         let room = self.room(&room_id)?;
-        let limits = self.hub.inner.settings.limits.clone();
+        // A handle on the hub (an Arc), so that the limits can be borrowed while `self` changes.
+        let hub = self.hub.clone();
+        let limits = &hub.inner.settings.limits;
         self.prune_joined();
         if !self.joined.contains(&room_id) && self.joined.len() >= limits.max_rooms_per_connection {
             return Err(Refusal::new(
@@ -499,12 +502,7 @@ impl Session {
         let mut people = Vec::with_capacity(ids.len());
         for id in ids {
             if let Some(a) = self.hub.inner.store.account(id).await? {
-                people.push(Person {
-                    id: a.id,
-                    handle: a.handle,
-                    avatar: a.avatar,
-                    role: a.role,
-                });
+                people.push(a.person());
             }
         }
         people.sort_by(|a, b| a.handle.cmp(&b.handle));
@@ -870,7 +868,9 @@ impl Session {
         capacity: Option<u32>,
     ) -> Handled {
         self.require_staff()?;
-        let limits = self.hub.inner.settings.limits.clone();
+        // A handle on the hub (an Arc), so that the limits can be borrowed while `self` changes.
+        let hub = self.hub.clone();
+        let limits = &hub.inner.settings.limits;
         let name: String = name.trim().nfc().collect();
         let topic: String = topic.trim().nfc().collect();
         let name_chars = name.chars().count();

@@ -5,7 +5,8 @@
 use async_trait::async_trait;
 use ibasho_protocol::api::AccountStatus;
 use ibasho_protocol::{
-    AccountId, Avatar, Message, MessageId, Millis, Role, RoomId, RoomInfo, SequencedEvent, Stamp,
+    AccountId, Avatar, Message, MessageId, Millis, Person, Role, RoomId, RoomInfo, SequencedEvent,
+    Stamp,
 };
 
 /// Why a store call failed.
@@ -57,6 +58,27 @@ pub struct AccountRecord {
     pub status: AccountStatus,
     /// When it was created.
     pub created_at: Millis,
+}
+
+impl AccountRecord {
+    /// The account as others see it.
+    pub fn person(&self) -> Person {
+        Person {
+            id: self.id,
+            handle: self.handle.clone(),
+            avatar: self.avatar,
+            role: self.role,
+        }
+    }
+
+    /// The identity a token for this account carries.
+    pub fn identity(&self) -> crate::Identity {
+        crate::Identity {
+            account: self.id,
+            handle: self.handle.clone(),
+            role: self.role,
+        }
+    }
 }
 
 /// A room as stored. `RoomInfo` without the live parts.

@@ -160,20 +160,13 @@ pub(crate) async fn account_action(
             let email = match req.email.as_deref() {
                 Some(e) => crate::entry::check_email(e)?,
                 // Staff-like accounts sign in with an e-mail on file; participants have none.
-                None => state
-                    .admin
-                    .export_account(account)
-                    .await?
-                    .pointer("/account/email")
-                    .and_then(|v| v.as_str())
-                    .map(str::to_owned)
-                    .ok_or_else(|| {
-                        AppError::field(
-                            ErrorCode::InvalidInput,
-                            "email",
-                            "this account has no e-mail on file; give one",
-                        )
-                    })?,
+                None => credentials.email.clone().ok_or_else(|| {
+                    AppError::field(
+                        ErrorCode::InvalidInput,
+                        "email",
+                        "this account has no e-mail on file; give one",
+                    )
+                })?,
             };
             state
                 .audit(
@@ -404,11 +397,5 @@ pub(crate) async fn update_profile(
         .account(caller.0.account)
         .await?
         .ok_or_else(|| AppError::client(ErrorCode::Unauthorized, "sign in again"))?;
-    Ok(Json(ibasho_protocol::Person {
-        id: record.id,
-        handle: record.handle,
-        avatar: record.avatar,
-        role: record.role,
-    })
-    .into_response())
+    Ok(Json(record.person()).into_response())
 }

@@ -1,7 +1,7 @@
 //! Applications from the public home page, and what staff do with them: invite, decline with
 //! a message, or archive. Applications are deleted after `applications.retention_days`.
 
-use crate::entry::{check_email, parse_body};
+use crate::entry::{check_email, parse_body, parse_lang};
 use crate::error::AppError;
 use crate::http::{AppState, Caller};
 use crate::mail::Template;
@@ -66,12 +66,8 @@ pub(crate) async fn apply(
             "control characters are not allowed",
         ));
     }
-    let lang = match req.lang.as_deref() {
-        None | Some("ja") => "ja",
-        Some("en") => "en",
-        Some(_) => return Err(AppError::field(ErrorCode::InvalidInput, "lang", "ja or en")),
-    };
-    if !state.take_application_slot() {
+    let lang = parse_lang(req.lang.as_deref())?;
+    if !state.applications_this_minute.take() {
         return Err(AppError::rate_limited(
             60_000,
             "many applications are arriving right now; please try again in a minute",

@@ -14,7 +14,6 @@ use ibasho_accounts::authz::{self, Action};
 use ibasho_accounts::secret::{self, PasswordError};
 use ibasho_accounts::store::{NewInvitation, NewMember, RegisterError, Rotation};
 use ibasho_accounts::totp;
-use ibasho_hub::Identity;
 use ibasho_hub::store::AuditEntry;
 use ibasho_protocol::api::{
     AccountStatus, AgeBand, InvitationState, InvitationView, Profession, Relation,
@@ -56,6 +55,15 @@ pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<
             .to_owned();
         AppError::field(ErrorCode::InvalidInput, &field, msg)
     })
+}
+
+/// The language of mail to someone: `ja` (the default) or `en`.
+pub(crate) fn parse_lang(lang: Option<&str>) -> Result<&'static str, AppError> {
+    match lang {
+        None | Some("ja") => Ok("ja"),
+        Some("en") => Ok("en"),
+        Some(_) => Err(AppError::field(ErrorCode::InvalidInput, "lang", "ja or en")),
+    }
 }
 
 pub(crate) fn check_email(email: &str) -> Result<String, AppError> {
@@ -141,19 +149,10 @@ impl AppState {
                 token
             }
         };
-        let identity = Identity {
-            account,
-            handle: record.handle.clone(),
-            role: record.role,
-        };
+        let identity = record.identity();
         let ttl = Duration::from_secs(self.config.auth.access_token_minutes * 60);
         let token = self.keys.issue(&identity, ttl)?;
-        let me = Person {
-            id: record.id,
-            handle: record.handle,
-            avatar: record.avatar,
-            role: record.role,
-        };
+        let me = record.person();
         let mut response = (
             status,
             Json(SignedIn {
@@ -278,11 +277,7 @@ impl AppState {
                 "a counsellor needs a profession",
             ));
         }
-        let lang = match lang {
-            None | Some("ja") => "ja",
-            Some("en") => "en",
-            Some(_) => return Err(AppError::field(ErrorCode::InvalidInput, "lang", "ja or en")),
-        };
+        let lang = parse_lang(lang)?;
         let token = secret::new_token();
         let now = self.now();
         let invitation = NewInvitation {

@@ -25,8 +25,8 @@ use ibasho_accounts::throttle::{Throttle, ThrottlePolicy};
 use ibasho_hub::Clock;
 use ibasho_hub::{Hub, Identity};
 use ibasho_protocol::api::AccountStatus;
-use ibasho_protocol::{Avatar, ErrorCode, Person, Role};
-use serde::{Deserialize, Serialize};
+use ibasho_protocol::{Avatar, ErrorCode, Role};
+use serde::Deserialize;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -47,8 +47,8 @@ pub struct AppState {
     pub admin: Arc<dyn AdminStore>,
     /// Sends mail, when a server is configured.
     pub mailer: Mailer,
-    /// Applications in the current minute.
-    application_window: Arc<Mutex<(Instant, u32)>>,
+    /// Applications in the current minute (`applications.per_minute`).
+    pub(crate) applications_this_minute: Arc<PerMinute>,
     /// The clock (injected in tests).
     pub clock: Arc<dyn Clock>,
     /// Failed sign-ins per login and per address.
@@ -59,8 +59,37 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// One permit per open WebSocket (`websocket.max_connections`).
     pub sockets: Arc<Semaphore>,
-    /// Guest entries in the current minute.
-    guest_window: Arc<Mutex<(Instant, u32)>>,
+    /// Guest entries in the current minute (`auth.guest_entries_per_minute`).
+    guest_entries_this_minute: Arc<PerMinute>,
+}
+
+/// A brake on something that anyone may do without signing in: at most `max` a minute, in all.
+#[derive(Debug)]
+pub(crate) struct PerMinute {
+    max: u32,
+    window: Mutex<(Instant, u32)>,
+}
+
+impl PerMinute {
+    fn new(max: u32) -> Self {
+        Self {
+            max,
+            window: Mutex::new((Instant::now(), 0)),
+        }
+    }
+
+    /// Counts one more; `false` when this minute's allowance is used up.
+    pub(crate) fn take(&self) -> bool {
+        let mut window = self.window.lock().unwrap_or_else(|e| e.into_inner());
+        if window.0.elapsed() >= Duration::from_secs(60) {
+            *window = (Instant::now(), 0);
+        }
+        if window.1 >= self.max {
+            return false;
+        }
+        window.1 += 1;
+        true
+    }
 }
 
 impl std::fmt::Debug for AppState {
@@ -95,30 +124,16 @@ impl AppState {
             applications: store.clone(),
             admin: store,
             mailer,
-            application_window: Arc::new(Mutex::new((Instant::now(), 0))),
+            applications_this_minute: Arc::new(PerMinute::new(config.applications.per_minute)),
             clock,
             sign_in_throttle: Arc::new(Mutex::new(Throttle::new(policy))),
             keys,
             sockets: Arc::new(Semaphore::new(config.websocket.max_connections)),
+            guest_entries_this_minute: Arc::new(PerMinute::new(
+                config.auth.guest_entries_per_minute,
+            )),
             config,
-            guest_window: Arc::new(Mutex::new((Instant::now(), 0))),
         }
-    }
-
-    /// Counts an application against `applications.per_minute`; `false` when over.
-    pub(crate) fn take_application_slot(&self) -> bool {
-        let mut window = self
-            .application_window
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if window.0.elapsed() >= Duration::from_secs(60) {
-            *window = (Instant::now(), 0);
-        }
-        if window.1 >= self.config.applications.per_minute {
-            return false;
-        }
-        window.1 += 1;
-        true
     }
 
     /// Now, by the injected clock.
@@ -180,11 +195,7 @@ impl FromRequestParts<AppState> for Caller {
                 ));
             }
         }
-        Ok(Caller(Identity {
-            account: record.id,
-            handle: record.handle,
-            role: record.role,
-        }))
+        Ok(Caller(record.identity()))
     }
 }
 
@@ -350,13 +361,6 @@ struct GuestEntry {
     avatar: Avatar,
 }
 
-/// A signed-in person and their access token.
-#[derive(Debug, Serialize)]
-struct SignedIn {
-    token: String,
-    me: Person,
-}
-
 async fn guest_entry(State(state): State<AppState>, body: Bytes) -> Result<Response, AppError> {
     if !state.config.auth.guest_entry {
         return Err(AppError::client(
@@ -370,18 +374,11 @@ async fn guest_entry(State(state): State<AppState>, body: Bytes) -> Result<Respo
             format!("expected {{handle, avatar}}: {e}"),
         )
     })?;
-    {
-        let mut window = state.guest_window.lock().unwrap_or_else(|e| e.into_inner());
-        if window.0.elapsed() >= Duration::from_secs(60) {
-            *window = (Instant::now(), 0);
-        }
-        if window.1 >= state.config.auth.guest_entries_per_minute {
-            return Err(AppError::client(
-                ErrorCode::RateLimited,
-                "many people are entering right now; try again in a minute",
-            ));
-        }
-        window.1 += 1;
+    if !state.guest_entries_this_minute.take() {
+        return Err(AppError::rate_limited(
+            60_000,
+            "many people are entering right now; try again in a minute",
+        ));
     }
     let record = create_account(
         state.hub.store().as_ref(),
@@ -392,21 +389,17 @@ async fn guest_entry(State(state): State<AppState>, body: Bytes) -> Result<Respo
         state.now(),
     )
     .await?;
-    let identity = Identity {
-        account: record.id,
-        handle: record.handle.clone(),
-        role: record.role,
-    };
+    let identity = record.identity();
     let ttl = Duration::from_secs(state.config.auth.guest_token_days * 86_400);
     let token = state.keys.issue(&identity, ttl)?;
     tracing::info!(account = %record.id, "guest entered");
-    let me = Person {
-        id: record.id,
-        handle: record.handle,
-        avatar: record.avatar,
-        role: record.role,
+    let me = record.person();
+    let signed_in = entry::SignedIn {
+        token,
+        expires_in: ttl.as_secs(),
+        me,
     };
-    Ok((StatusCode::CREATED, axum::Json(SignedIn { token, me })).into_response())
+    Ok((StatusCode::CREATED, axum::Json(signed_in)).into_response())
 }
 
 async fn me(State(state): State<AppState>, caller: Caller) -> Result<Response, AppError> {
@@ -419,12 +412,7 @@ async fn me(State(state): State<AppState>, caller: Caller) -> Result<Response, A
             AppError::client(ErrorCode::Unauthorized, "this account no longer exists")
         })?;
     let credentials = state.entry.credentials_of(caller.0.account).await?;
-    let me = Person {
-        id: record.id,
-        handle: record.handle,
-        avatar: record.avatar,
-        role: record.role,
-    };
+    let me = record.person();
     let mut body = serde_json::to_value(me)?;
     body["has_secret"] = credentials
         .as_ref()

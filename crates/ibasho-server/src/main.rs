@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use ibasho_hub::store::ModerationStore;
-use ibasho_hub::{Clock, Identity, SystemClock};
+use ibasho_hub::{Clock, SystemClock};
 use ibasho_protocol::{Avatar, AvatarColor, AvatarShape, Role};
 use ibasho_server::config::{Config, LogFormat, Overrides};
 use std::path::PathBuf;
@@ -170,11 +170,7 @@ async fn admin(config: Config, command: AdminCommand) -> anyhow::Result<()> {
             )
             .await
             .map_err(|e| anyhow::anyhow!(e.describe()))?;
-            let identity = Identity {
-                account: record.id,
-                handle: record.handle.clone(),
-                role: record.role,
-            };
+            let identity = record.identity();
             let token = keys.issue(
                 &identity,
                 Duration::from_secs(config.auth.admin_token_hours * 3600),

@@ -144,7 +144,7 @@ async fn run(mut socket: WebSocket, state: AppState, identity: Identity) {
                         }
                     }
                     Message::Binary(_) => {
-                        if let Flow::Close(CloseReason { code, reason }) = Box::pin(session.handle_text("\u{0}binary")).await {
+                        if let Flow::Close(CloseReason { code, reason }) = session.refuse_binary() {
                             kill.kill(code, &reason);
                             break;
                         }

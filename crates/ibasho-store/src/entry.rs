@@ -55,7 +55,30 @@ fn credentials_from_row(row: &SqliteRow) -> Result<Credentials, StoreError> {
             .ok_or_else(|| backend(format!("bad status {status}")))?,
         secret_hash: row.get("secret_hash"),
         totp_secret: row.get("totp_secret"),
+        email: row.get("email"),
     })
+}
+
+/// Why an invitation could not be taken: unknown, or in which state it is.
+async fn why_unusable(
+    tx: &mut Transaction<'_, Sqlite>,
+    token_hash: &str,
+    now: Millis,
+) -> RegisterError {
+    let row = sqlx::query(&format!(
+        "SELECT {INVITATION_COLUMNS} FROM invitations WHERE token_hash = ?"
+    ))
+    .bind(token_hash)
+    .fetch_optional(&mut **tx)
+    .await;
+    match row {
+        Ok(None) => RegisterError::UnknownInvitation,
+        Ok(Some(row)) => match invitation_from_row(&row) {
+            Ok(invitation) => RegisterError::Unusable(invitation.state(now)),
+            Err(e) => e.into(),
+        },
+        Err(e) => backend(e).into(),
+    }
 }
 
 /// Issues `new_hash` in `session` as the successor of `replaced`.
@@ -85,7 +108,7 @@ async fn issue_refresh(
 }
 
 const INVITATION_COLUMNS: &str = "id, email, role, profession, supervisor, lang, created_by, created_at, expires_at, used_at, revoked_at, account_id, reset_account";
-const CREDENTIAL_COLUMNS: &str = "id, handle, role, status, secret_hash, totp_secret";
+const CREDENTIAL_COLUMNS: &str = "id, handle, role, status, secret_hash, totp_secret, email";
 
 #[async_trait]
 impl EntryStore for SqliteStore {
@@ -169,17 +192,7 @@ impl EntryStore for SqliteStore {
         .await
         .map_err(backend)?;
         if taken.rows_affected() == 0 {
-            let row = sqlx::query(&format!(
-                "SELECT {INVITATION_COLUMNS} FROM invitations WHERE token_hash = ?"
-            ))
-            .bind(token_hash)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(backend)?;
-            return Err(match row {
-                None => RegisterError::UnknownInvitation,
-                Some(row) => RegisterError::Unusable(invitation_from_row(&row)?.state(now)),
-            });
+            return Err(why_unusable(&mut tx, token_hash, now).await);
         }
         let inserted = sqlx::query(
             "INSERT INTO accounts (id, handle, handle_key, avatar_shape, avatar_color, role, created_at, \
@@ -237,17 +250,7 @@ impl EntryStore for SqliteStore {
         .await
         .map_err(backend)?;
         let Some(row) = taken else {
-            let row = sqlx::query(&format!(
-                "SELECT {INVITATION_COLUMNS} FROM invitations WHERE token_hash = ?"
-            ))
-            .bind(token_hash)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(backend)?;
-            return Err(match row {
-                None => RegisterError::UnknownInvitation,
-                Some(row) => RegisterError::Unusable(invitation_from_row(&row)?.state(now)),
-            });
+            return Err(why_unusable(&mut tx, token_hash, now).await);
         };
         let account = AccountId(parse_uuid(row.get::<&str, _>(0)).map_err(backend)?);
         let active = sqlx::query("SELECT 1 FROM accounts WHERE id = ? AND status = 'active'")

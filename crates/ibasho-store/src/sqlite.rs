@@ -251,16 +251,20 @@ async fn insert_event(
     Ok(())
 }
 
-/// Author and deletion state of a message in a room, inside a transaction.
-async fn meta_in(
-    tx: &mut Transaction<'_, Sqlite>,
+/// Author and deletion state of a message in a room, read with `executor` (the pool, or a
+/// transaction's connection).
+async fn meta_in<'e, E>(
+    executor: E,
     room: &RoomId,
     id: MessageId,
-) -> Result<Option<MessageMeta>, StoreError> {
+) -> Result<Option<MessageMeta>, StoreError>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
     let row = sqlx::query("SELECT author_id, deleted FROM messages WHERE id = ? AND room_id = ?")
         .bind(id.to_string())
         .bind(room.as_str())
-        .fetch_optional(&mut **tx)
+        .fetch_optional(executor)
         .await
         .map_err(backend)?;
     row.map(|r| {
@@ -421,7 +425,7 @@ impl TimelineStore for SqliteStore {
                 author,
                 body,
             } => {
-                let meta = meta_in(&mut tx, room, message_id)
+                let meta = meta_in(&mut *tx, room, message_id)
                     .await?
                     .filter(|m| !m.deleted)
                     .ok_or(StoreError::NotFound)?;
@@ -449,7 +453,7 @@ impl TimelineStore for SqliteStore {
                 by,
                 by_staff,
             } => {
-                let meta = meta_in(&mut tx, room, message_id)
+                let meta = meta_in(&mut *tx, room, message_id)
                     .await?
                     .filter(|m| !m.deleted)
                     .ok_or(StoreError::NotFound)?;
@@ -501,7 +505,7 @@ impl TimelineStore for SqliteStore {
                 stamp,
                 on,
             } => {
-                meta_in(&mut tx, room, message_id)
+                meta_in(&mut *tx, room, message_id)
                     .await?
                     .filter(|m| !m.deleted)
                     .ok_or(StoreError::NotFound)?;
@@ -632,10 +636,7 @@ impl TimelineStore for SqliteStore {
         room: &RoomId,
         id: MessageId,
     ) -> Result<Option<MessageMeta>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        let meta = meta_in(&mut tx, room, id).await?;
-        tx.rollback().await.map_err(backend)?;
-        Ok(meta)
+        meta_in(&self.pool, room, id).await
     }
 }
 
