@@ -793,3 +793,29 @@ async fn a_refresh_whose_answer_was_lost_can_be_repeated_briefly() -> anyhow::Re
     assert_eq!(r.status, 401, "the whole session ended");
     server.server.shutdown().await
 }
+
+#[tokio::test]
+async fn failures_from_one_address_are_throttled_across_logins() -> anyhow::Result<()> {
+    let clock = Arc::new(ManualClock::new(1_800_000_000_000));
+    let server = TestServer::start_with_clock(clock.clone()).await?;
+    // Someone tries a different login each time, from the same address.
+    for i in 0..4 {
+        let body = json!({"login": format!("nobody{i}@example.org"), "secret": "whatever-secret"});
+        let r = server
+            .call("POST", "/api/sign-in", None, None, Some(&body))
+            .await?;
+        assert_eq!(r.status, 401, "attempt {i}");
+    }
+    let body = json!({"login": "yet-another@example.org", "secret": "whatever-secret"});
+    let r = server
+        .call("POST", "/api/sign-in", None, None, Some(&body))
+        .await?;
+    assert_eq!(r.status, 429, "the address waits, whatever login it tries");
+    assert_eq!(r.header("retry-after"), Some("1"));
+    clock.advance(1_000);
+    let r = server
+        .call("POST", "/api/sign-in", None, None, Some(&body))
+        .await?;
+    assert_eq!(r.status, 401);
+    server.server.shutdown().await
+}

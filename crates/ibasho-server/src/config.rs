@@ -480,6 +480,12 @@ mod tests {
             assert_eq!(config.limits.max_message_chars, 500);
             assert_eq!(config.limits.message_burst, 3);
 
+            // IBASHO_LISTEN works when no flag overrides it.
+            jail.set_env("IBASHO_LISTEN", "127.0.0.1:9200");
+            let config = Config::load(Some(Path::new("ibasho.toml")), &Overrides::default())
+                .map_err(|e| *e)?;
+            assert_eq!(config.listen.port(), 9200);
+
             jail.set_env("IBASHO_LIMITS__MAX_MESAGE_CHARS", "3");
             assert!(Config::load(Some(Path::new("ibasho.toml")), &Overrides::default()).is_err());
             Ok(())
