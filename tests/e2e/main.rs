@@ -12,5 +12,6 @@ mod limits;
 mod loadgen;
 mod mail;
 mod moderation;
+mod opening;
 mod presence;
 mod resume;

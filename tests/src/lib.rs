@@ -68,6 +68,8 @@ pub fn test_config(data_dir: &Path) -> Config {
     config.auth.guest_entries_per_minute = 10_000;
     // Most tests enter as guests; entry by invitation has its own tests.
     config.auth.guest_entry = true;
+    // Most tests run at any hour; opening hours have their own tests with a moving clock.
+    config.opening_hours.always_open = true;
     config
 }
 
@@ -134,8 +136,18 @@ impl TestServer {
     pub async fn start_with_clock(
         clock: std::sync::Arc<dyn ibasho_hub::Clock>,
     ) -> anyhow::Result<Self> {
+        Self::start_with_clock_and(clock, |_| {}).await
+    }
+
+    /// Starts a server whose hub reads time from `clock`, after `adjust` has changed the test
+    /// configuration.
+    pub async fn start_with_clock_and(
+        clock: std::sync::Arc<dyn ibasho_hub::Clock>,
+        adjust: impl FnOnce(&mut Config),
+    ) -> anyhow::Result<Self> {
         let dir = std::sync::Arc::new(TempDir::new());
-        let config = test_config(dir.path());
+        let mut config = test_config(dir.path());
+        adjust(&mut config);
         Self::start_in_with_clock(dir, config, clock).await
     }
 

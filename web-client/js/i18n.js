@@ -646,6 +646,7 @@ const ja = {
   'error.sign_in_failed': 'ログイン名か合言葉がちがうようです。',
   'error.totp_required': '確認コード（2 段階認証）も入れてください。',
   'error.suspended': 'このアカウントはいま使えません。スタッフにお問い合わせください。',
+  'error.closed': 'いまは開いていない時間です。開いている時間に、またどうぞ。',
   'error.other': 'うまくいきませんでした。',
 };
 
@@ -1291,6 +1292,7 @@ const en = {
   'error.sign_in_failed': 'The login or the secret is not right.',
   'error.totp_required': 'Please also enter the current code from your authenticator.',
   'error.suspended': 'This account cannot be used at the moment. Please ask the staff.',
+  'error.closed': 'The space is closed at the moment. You are welcome when it opens.',
   'error.other': 'That did not work.',
 };
 

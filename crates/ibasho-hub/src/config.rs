@@ -1,6 +1,7 @@
 //! The hub's own settings: the `[hub]` section of the configuration, plus the `[limits]`.
 
 use ibasho_protocol::{Limits, MapSize};
+use ibasho_schedule::OpeningHoursConfig;
 use serde::{Deserialize, Serialize};
 
 /// Settings of the realtime core.
@@ -52,4 +53,6 @@ pub struct HubSettings {
     pub hub: HubConfig,
     /// `[limits]`.
     pub limits: Limits,
+    /// `[opening_hours]`.
+    pub opening_hours: OpeningHoursConfig,
 }

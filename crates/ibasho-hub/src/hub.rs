@@ -3,15 +3,17 @@
 
 use crate::clock::Clock;
 use crate::config::HubSettings;
-use crate::outbound::{ConnectionHandle, HubMetrics, KillSwitch, SharedFrame};
+use crate::opening::{Change, OpeningWatch};
+use crate::outbound::{ConnectionHandle, Delivery, HubMetrics, KillSwitch, SharedFrame};
 use crate::room::Room;
 use crate::session::Session;
 use crate::store::{HubStore, RoomRecord, StoreError};
 use dashmap::DashMap;
 use ibasho_protocol::api::AccountStatus;
 use ibasho_protocol::{
-    AccountId, ConnectionId, Role, RoomId, RoomInfo, RoomKind, ServerFrame, close,
+    AccountId, ConnectionId, Opening, Role, RoomId, RoomInfo, RoomKind, ServerFrame, close,
 };
+use ibasho_schedule::{OpeningHours, ScheduleError};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -46,6 +48,17 @@ pub enum ConnectError {
     Store(#[from] StoreError),
 }
 
+/// Why the hub could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// `[opening_hours]` is not valid.
+    #[error("opening_hours: {0}")]
+    OpeningHours(#[from] ScheduleError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// What the server needs to run one connection: the session that handles its frames, the
 /// queue its writer drains, and the switch that stops both.
 #[derive(Debug)]
@@ -68,6 +81,8 @@ pub(crate) struct HubInner {
     pub(crate) settings: HubSettings,
     pub(crate) store: Arc<dyn HubStore>,
     pub(crate) clock: Arc<dyn Clock>,
+    /// Opening hours and where the space stands.
+    pub(crate) opening: OpeningWatch,
     /// Every room, archived ones too (staff may still list them).
     pub(crate) rooms: DashMap<RoomId, Arc<Room>>,
     /// Every open connection.
@@ -88,6 +103,36 @@ impl std::fmt::Debug for HubInner {
     }
 }
 
+impl HubInner {
+    /// Tells everyone connected that the space opened, closed or closes soon; at closing,
+    /// takes participants and families out of every room.
+    fn apply_opening_change(&self, change: Change) {
+        let frame = match change {
+            Change::Now(opening) => ServerFrame::Opening { opening },
+            Change::ClosingSoon { closes_at, minutes } => {
+                ServerFrame::ClosingSoon { closes_at, minutes }
+            }
+        };
+        let frame = SharedFrame::encode(&frame);
+        for c in self.connections.iter() {
+            c.send(&frame, Delivery::Essential);
+        }
+        if let Change::Now(Opening { open: false, .. }) = change {
+            for room in self.rooms.iter() {
+                let mut state = room.state();
+                for c in state.connections() {
+                    if !c.role.works_here() {
+                        state.remove(&room.id, c.id);
+                    }
+                }
+            }
+            tracing::info!("the space closed; participants and families moved out of rooms");
+        } else if let Change::Now(Opening { open: true, .. }) = change {
+            tracing::info!("the space opened");
+        }
+    }
+}
+
 impl Hub {
     /// Loads the rooms from the store (creating the lobby on first start) and starts the lobby
     /// tick. Must be called inside a Tokio runtime.
@@ -95,11 +140,14 @@ impl Hub {
         settings: HubSettings,
         store: Arc<dyn HubStore>,
         clock: Arc<dyn Clock>,
-    ) -> Result<Self, StoreError> {
+    ) -> Result<Self, StartError> {
+        let hours = OpeningHours::from_config(&settings.opening_hours)?;
+        let opening = OpeningWatch::new(hours, clock.now());
         let inner = Arc::new(HubInner {
             settings,
             store,
             clock,
+            opening,
             rooms: DashMap::new(),
             connections: DashMap::new(),
             per_account: DashMap::new(),
@@ -250,6 +298,10 @@ impl Hub {
                     break;
                 }
                 tick = tick.wrapping_add(1);
+                let now = inner.clock.now();
+                for change in inner.opening.tick(now) {
+                    inner.apply_opening_change(change);
+                }
                 let keyframe = tick.is_multiple_of(keyframe_every);
                 for room in inner.rooms.iter() {
                     let mut state = room.state();
@@ -278,6 +330,11 @@ impl Hub {
                 }
             }
         });
+    }
+
+    /// Whether the space is open at this instant, and when it closes or opens next.
+    pub fn opening(&self) -> Opening {
+        self.inner.opening.status(self.inner.clock.now())
     }
 
     /// Closes every open connection of `account` (suspension, deletion, sign-out everywhere)

@@ -20,6 +20,7 @@
 pub mod clock;
 pub mod config;
 pub mod hub;
+mod opening;
 pub mod outbound;
 mod rate;
 mod room;
@@ -28,6 +29,6 @@ pub mod store;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{HubConfig, HubSettings};
-pub use hub::{ConnectError, Connection, Hub, Identity};
+pub use hub::{ConnectError, Connection, Hub, Identity, StartError};
 pub use outbound::{CloseReason, HubMetrics, KillSwitch, SharedFrame};
 pub use session::{Flow, Session};

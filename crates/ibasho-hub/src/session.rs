@@ -351,6 +351,7 @@ impl Session {
             stamps: Stamp::ALL.to_vec(),
             lobby_map: settings.hub.lobby_map(),
             server_time: self.now(),
+            opening: self.hub.opening(),
         });
         Ok(())
     }
@@ -417,6 +418,7 @@ impl Session {
         since: Option<u64>,
     ) -> Handled {
         let room = self.room(&room_id)?;
+        self.check_open(&room_id)?;
         // A handle on the hub (an Arc), so that the limits can be borrowed while `self` changes.
         let hub = self.hub.clone();
         let limits = &hub.inner.settings.limits;
@@ -494,6 +496,26 @@ impl Session {
             self.joined.push(room_id);
         }
         Ok(())
+    }
+
+    /// Outside opening hours only counsellors, staff and admins may enter rooms.
+    fn check_open(&self, room_id: &RoomId) -> Handled {
+        if self.me.role.works_here() {
+            return Ok(());
+        }
+        let opening = self.hub.opening();
+        if opening.open {
+            return Ok(());
+        }
+        let mut refusal = Refusal::new(
+            ErrorCode::Closed,
+            "the space is closed now; it will be glad to see you when it opens",
+        )
+        .in_room(room_id);
+        if let Some(next) = opening.next {
+            refusal = refusal.retry_after(u64::try_from(next.start - self.now()).unwrap_or(0));
+        }
+        Err(refusal)
     }
 
     /// The people removed from `room`, for staff who may readmit them.

@@ -59,6 +59,9 @@ pub enum ErrorCode {
     TotpRequired,
     /// The account is suspended.
     Suspended,
+    /// The space is closed now; `retry_after_ms` says when it opens next (absent: no opening
+    /// is scheduled within a year).
+    Closed,
 }
 
 impl ErrorCode {
@@ -90,6 +93,7 @@ impl ErrorCode {
             Self::SignInFailed => "sign_in_failed",
             Self::TotpRequired => "totp_required",
             Self::Suspended => "suspended",
+            Self::Closed => "closed",
         }
     }
 
@@ -111,7 +115,7 @@ impl ErrorCode {
             Self::HandleTaken | Self::RoomFull | Self::TooManyRooms => 409,
             Self::RateLimited => 429,
             Self::Internal => 500,
-            Self::Unavailable => 503,
+            Self::Unavailable | Self::Closed => 503,
         }
     }
 
@@ -142,6 +146,7 @@ impl ErrorCode {
         Self::SignInFailed,
         Self::TotpRequired,
         Self::Suspended,
+        Self::Closed,
     ];
 }
 

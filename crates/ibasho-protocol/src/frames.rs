@@ -33,6 +33,12 @@ impl Role {
         matches!(self, Role::Staff | Role::Admin)
     }
 
+    /// Whether this role works in the space (counsellors, staff, admins), and so may enter
+    /// while it is closed to participants and families.
+    pub fn works_here(self) -> bool {
+        matches!(self, Role::Counsellor | Role::Staff | Role::Admin)
+    }
+
     /// The role as it appears on the wire and in the database.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -179,6 +185,29 @@ pub struct Person {
     pub avatar: Avatar,
     /// The role.
     pub role: Role,
+}
+
+/// A stretch of time: from `start` (inclusive) to `end` (exclusive).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    /// When it starts.
+    pub start: Millis,
+    /// When it ends.
+    pub end: Millis,
+}
+
+/// Whether the space is open, by the server's clock and the configured opening hours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Opening {
+    /// Open now. Closed, participants and families cannot join rooms; counsellors, staff and
+    /// admins can.
+    pub open: bool,
+    /// When open: when it closes. Absent: it does not close.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub closes_at: Option<Millis>,
+    /// When closed: the next opening. Absent: none is scheduled within a year.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub next: Option<Span>,
 }
 
 /// What kind of room this is.
@@ -649,6 +678,8 @@ pub enum ServerFrame {
         lobby_map: MapSize,
         /// The server's clock, to correct the client's.
         server_time: Millis,
+        /// Whether the space is open now.
+        opening: Opening,
     },
     /// The answer to `join`.
     Joined {
@@ -783,6 +814,20 @@ pub enum ServerFrame {
     RoomClosed {
         /// Which room.
         room: RoomId,
+    },
+    /// The space opened or closed. When it closes, participants and families are taken out
+    /// of every room they were in (no other frame says so); counsellors, staff and admins stay.
+    Opening {
+        /// Where the space stands now.
+        opening: Opening,
+    },
+    /// The space closes soon: sent to everyone connected, at each configured lead time
+    /// (`opening_hours.closing_notice_minutes`, 10 and 1 minutes by default).
+    ClosingSoon {
+        /// When it closes.
+        closes_at: Millis,
+        /// Minutes left, as configured (10, then 1).
+        minutes: u32,
     },
     /// The answer to `ping`.
     Pong {

@@ -15,5 +15,7 @@
 pub mod opening;
 pub mod recurrence;
 
+pub use chrono;
+pub use chrono_tz;
 pub use opening::{OpeningHours, OpeningHoursConfig, Period};
 pub use recurrence::{Occurrence, Recurrence, ScheduleError};

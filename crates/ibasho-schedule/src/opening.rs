@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 pub struct OpeningHoursConfig {
     /// The space's IANA time zone.
     pub time_zone: String,
+    /// Open at every hour, ignoring the rules (a trial, a demo, a space that never closes).
+    pub always_open: bool,
+    /// How many minutes before closing people inside are told, e.g. `[10, 1]`.
+    pub closing_notice_minutes: Vec<u32>,
     /// Recurring opening periods.
     pub rules: Vec<OpeningRule>,
     /// Days the space stays closed although a rule would open it (`YYYY-MM-DD`).
@@ -51,6 +55,8 @@ impl Default for OpeningHoursConfig {
     fn default() -> Self {
         Self {
             time_zone: "Asia/Tokyo".to_owned(),
+            always_open: false,
+            closing_notice_minutes: vec![10, 1],
             rules: vec![
                 OpeningRule {
                     rrule: "FREQ=MONTHLY;BYDAY=2WE,3WE,4WE".to_owned(),
@@ -76,6 +82,8 @@ pub type Period = Occurrence;
 #[derive(Clone, Debug)]
 pub struct OpeningHours {
     tz: Tz,
+    always: bool,
+    notices: Vec<Duration>,
     rules: Vec<Recurrence>,
     closed: Vec<NaiveDate>,
     extra: Vec<Period>,
@@ -96,6 +104,18 @@ impl OpeningHours {
     /// Builds opening hours from their configuration, checking every part.
     pub fn from_config(config: &OpeningHoursConfig) -> Result<Self, ScheduleError> {
         let tz = parse_tz(&config.time_zone)?;
+        let notices = config
+            .closing_notice_minutes
+            .iter()
+            .map(|m| Duration::minutes(i64::from(*m)))
+            .collect();
+        if config.always_open {
+            return Ok(Self {
+                tz,
+                notices,
+                ..Self::always()
+            });
+        }
         let anchor = parse_date(ANCHOR)?;
         let rules = config
             .rules
@@ -127,6 +147,8 @@ impl OpeningHours {
             .collect::<Result<Vec<_>, ScheduleError>>()?;
         Ok(Self {
             tz,
+            always: false,
+            notices,
             rules,
             closed,
             extra,
@@ -135,23 +157,27 @@ impl OpeningHours {
 
     /// Always open: for tests and for spaces that do not close.
     pub fn always() -> Self {
-        let tz = chrono_tz::UTC;
-        let anchor = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default();
-        let daily = Recurrence::new(
-            tz,
-            anchor,
-            NaiveTime::MIN,
-            Duration::days(1),
-            "FREQ=DAILY",
-            &[],
-            &[],
-        );
         Self {
-            tz,
-            rules: daily.into_iter().collect(),
+            tz: chrono_tz::UTC,
+            always: true,
+            notices: Vec::new(),
+            rules: Vec::new(),
             closed: Vec::new(),
             extra: Vec::new(),
         }
+    }
+
+    /// Whether the space never closes.
+    pub fn is_always_open(&self) -> bool {
+        self.always
+    }
+
+    /// How long before closing people are told, longest first.
+    pub fn notice_leads(&self) -> Vec<Duration> {
+        let mut leads = self.notices.clone();
+        leads.sort_by(|a, b| b.cmp(a));
+        leads.dedup();
+        leads
     }
 
     /// The space's time zone.
@@ -167,6 +193,16 @@ impl OpeningHours {
     /// Opening periods overlapping `[from, to)`, in order, overlapping ones merged. Closed days
     /// remove the rules' periods that start on them; extra days add theirs.
     pub fn periods(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Period> {
+        if self.always {
+            return if from < to {
+                vec![Period {
+                    start: DateTime::<Utc>::MIN_UTC,
+                    end: DateTime::<Utc>::MAX_UTC,
+                }]
+            } else {
+                Vec::new()
+            };
+        }
         let mut all: Vec<Period> = self
             .rules
             .iter()

@@ -7,6 +7,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use ibasho_hub::HubConfig;
 use ibasho_protocol::Limits;
+use ibasho_schedule::{OpeningHours, OpeningHoursConfig};
 pub use ibasho_store::Synchronous;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -87,6 +88,8 @@ pub struct Config {
     pub hub: HubConfig,
     /// Input and resource limits.
     pub limits: Limits,
+    /// When the space is open to participants and families.
+    pub opening_hours: OpeningHoursConfig,
 }
 
 /// Log output format.
@@ -219,6 +222,7 @@ impl Default for Config {
             crisis_contacts: default_crisis_contacts(),
             hub: HubConfig::default(),
             limits: Limits::default(),
+            opening_hours: OpeningHoursConfig::default(),
         }
     }
 }
@@ -437,6 +441,11 @@ impl Config {
                 "websocket.idle_timeout_secs must be longer than websocket.ping_interval_secs"
                     .into(),
             );
+        }
+        OpeningHours::from_config(&self.opening_hours)
+            .map_err(|e| format!("opening_hours: {e}"))?;
+        if self.opening_hours.closing_notice_minutes.contains(&0) {
+            return Err("opening_hours.closing_notice_minutes must be positive".into());
         }
         if self.hub.outbound_queue_frames == 0 || self.hub.tick_ms == 0 {
             return Err("hub.outbound_queue_frames and hub.tick_ms must be positive".into());

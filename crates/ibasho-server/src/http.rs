@@ -290,6 +290,8 @@ async fn public_config(State(state): State<AppState>) -> Response {
     axum::Json(serde_json::json!({
         "space_name": c.home.space_name,
         "opening_hours": { "ja": c.home.opening_hours_ja, "en": c.home.opening_hours_en },
+        "opening": state.hub.opening(),
+        "time_zone": c.opening_hours.time_zone,
         "operator": { "ja": c.home.operator_ja, "en": c.home.operator_en },
         "crisis_contacts": c.crisis_contacts,
         "guest_entry": c.auth.guest_entry,

@@ -113,6 +113,7 @@ pub async fn start_with_clock(
     let settings = HubSettings {
         hub: config.hub.clone(),
         limits: config.limits.clone(),
+        opening_hours: config.opening_hours.clone(),
     };
     let clock_for_http = clock.clone();
     let hub = Hub::start(settings, store.clone(), clock)
