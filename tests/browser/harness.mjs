@@ -172,14 +172,17 @@ export async function newPerson(browser, name) {
   return page;
 }
 
-/** Through the Enter screen: handle, shape, colour, submit. */
-export async function enter(page, base, { handle, shape, color }) {
+/**
+ * Through the Enter screen: handle, shape, colour, submit. Waits for the welcome panel, or
+ * for the heading named `heading` (the closed page, say).
+ */
+export async function enter(page, base, { handle, shape, color }, { heading = null } = {}) {
   await page.goto(base);
   await page.getByLabel('ここでの呼び名').fill(handle);
   await page.locator('.choices-shape label.choice', { hasText: shape }).click();
   await page.locator('.choices-color label.choice', { hasText: color }).click();
   await page.getByRole('button', { name: '入る', exact: true }).click();
-  await page.getByRole('heading', { name: `ようこそ、${handle} さん` }).waitFor();
+  await page.getByRole('heading', { name: heading || `ようこそ、${handle} さん` }).waitFor();
 }
 
 /** Picks a room in the room list and enters it in `mode` through the mode dialog. */

@@ -66,6 +66,20 @@ async fn attempt(
                     .await?,
             )
         }
+        Action::ManageProgrammes => http_ok(
+            server
+                .call(
+                    "POST",
+                    "/api/programmes",
+                    Some(&token),
+                    None,
+                    Some(
+                        &json!({"title": format!("ランチ{n}"), "category": "meal", "capacity": 8}),
+                    ),
+                )
+                .await?
+                .status,
+        ),
         Action::Moderate => {
             let (_, target) = server.guest(&format!("target{n}")).await?;
             let mut c = server.client(&token).await?;

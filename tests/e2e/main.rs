@@ -14,4 +14,5 @@ mod mail;
 mod moderation;
 mod opening;
 mod presence;
+mod programmes;
 mod resume;

@@ -57,7 +57,7 @@ async fn staff_create_and_archive_rooms_and_everyone_is_told() -> anyhow::Result
     let closed = p
         .next_matching(|f| matches!(f, ServerFrame::RoomClosed { .. }))
         .await?;
-    assert!(matches!(closed, ServerFrame::RoomClosed { room: r } if r == room.id));
+    assert!(matches!(closed, ServerFrame::RoomClosed { room: r, .. } if r == room.id));
     let r = p
         .request(json!({"type": "post", "room": room.id, "body": "まだ?"}))
         .await?;

@@ -14,6 +14,8 @@ pub enum Action {
     SeeWatchers,
     /// Create and archive rooms.
     ManageRooms,
+    /// Create, edit, schedule and call off programmes and their sessions.
+    ManageProgrammes,
     /// Mute, remove and readmit members; delete any message.
     Moderate,
     /// See, invite from, decline and archive applications.
@@ -46,6 +48,7 @@ impl Action {
         Action::TakePart,
         Action::SeeWatchers,
         Action::ManageRooms,
+        Action::ManageProgrammes,
         Action::Moderate,
         Action::ReviewApplications,
         Action::InviteParticipants,
@@ -66,6 +69,7 @@ impl Action {
             Action::TakePart => "take_part",
             Action::SeeWatchers => "see_watchers",
             Action::ManageRooms => "manage_rooms",
+            Action::ManageProgrammes => "manage_programmes",
             Action::Moderate => "moderate",
             Action::ReviewApplications => "review_applications",
             Action::InviteParticipants => "invite_participants",
@@ -98,6 +102,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
         Action::TakePart | Action::OwnData => true,
         Action::SeeWatchers
         | Action::ManageRooms
+        | Action::ManageProgrammes
         | Action::Moderate
         | Action::ReviewApplications
         | Action::InviteParticipants

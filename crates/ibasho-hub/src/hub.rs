@@ -166,6 +166,7 @@ impl Hub {
                     capacity: inner.settings.limits.default_room_capacity,
                     last_seq: 0,
                     archived: false,
+                    programme: None,
                 },
                 created_by: None,
                 created_at: inner.clock.now(),
@@ -330,6 +331,85 @@ impl Hub {
                 }
             }
         });
+    }
+
+    /// Opens a programme room, or brings an open one's description (phase, capacity, hosts)
+    /// up to date; tells everyone when the room list changed. A room already closed stays
+    /// closed. Returns whether anything changed.
+    pub async fn put_programme_room(&self, info: RoomInfo) -> Result<bool, StoreError> {
+        if let Some(room) = self.room(&info.id) {
+            if room.info().archived || !room.set_description(&info) {
+                return Ok(false);
+            }
+            self.broadcast_room_list();
+            return Ok(true);
+        }
+        let record = RoomRecord {
+            info: RoomInfo {
+                last_seq: 0,
+                archived: false,
+                ..info
+            },
+            created_by: None,
+            created_at: self.inner.clock.now(),
+        };
+        self.inner.store.create_room(&record).await?;
+        let room = Arc::new(Room::new(record.info));
+        self.inner.rooms.insert(room.id.clone(), room);
+        self.broadcast_room_list();
+        Ok(true)
+    }
+
+    /// Closes a room for good: archived, everyone in it told (`room_closed`, with `reason`
+    /// when there is one) and taken out, the room list sent again. The lobby cannot be
+    /// closed. Returns whether it was open.
+    pub async fn close_room(&self, id: &RoomId, reason: &str) -> Result<bool, StoreError> {
+        let Some(room) = self.room(id) else {
+            return Err(StoreError::NotFound);
+        };
+        if room.is_lobby() || room.info().archived {
+            return Ok(false);
+        }
+        {
+            let _write = room.write.lock().await;
+            self.inner.store.archive_room(id).await?;
+            room.set_archived();
+        }
+        let closed = SharedFrame::encode(&ServerFrame::RoomClosed {
+            room: id.clone(),
+            reason: reason.to_owned(),
+        });
+        {
+            let mut state = room.state();
+            for c in state.connections() {
+                c.send(&closed, Delivery::Essential);
+                state.remove(id, c.id);
+            }
+        }
+        self.broadcast_room_list();
+        Ok(true)
+    }
+
+    /// Sends `frame` to everyone in a room.
+    pub fn tell_room(&self, id: &RoomId, frame: &ServerFrame) {
+        if let Some(room) = self.room(id) {
+            room.broadcast(frame, Delivery::Essential);
+        }
+    }
+
+    /// The rooms of `kind` that are not archived.
+    pub fn open_rooms_of_kind(&self, kind: RoomKind) -> Vec<RoomInfo> {
+        self.inner
+            .rooms
+            .iter()
+            .map(|r| r.info())
+            .filter(|i| i.kind == kind && !i.archived)
+            .collect()
+    }
+
+    /// A room's description, if there is such a room.
+    pub fn room_info(&self, id: &RoomId) -> Option<RoomInfo> {
+        self.room(id).map(|r| r.info())
     }
 
     /// Whether the space is open at this instant, and when it closes or opens next.

@@ -110,6 +110,23 @@ impl Room {
         info.last_seq = info.last_seq.max(seq);
     }
 
+    /// Replaces what may change about a room (name, topic, capacity, its programme), keeping
+    /// its sequence number and archived flag. Returns whether anything changed.
+    pub(crate) fn set_description(&self, new: &RoomInfo) -> bool {
+        let mut info = self.info.write().unwrap_or_else(|e| e.into_inner());
+        let same = info.name == new.name
+            && info.topic == new.topic
+            && info.capacity == new.capacity
+            && info.programme == new.programme;
+        if !same {
+            info.name.clone_from(&new.name);
+            info.topic.clone_from(&new.topic);
+            info.capacity = new.capacity;
+            info.programme.clone_from(&new.programme);
+        }
+        !same
+    }
+
     pub(crate) fn set_archived(&self) {
         self.info
             .write()
@@ -169,6 +186,22 @@ impl RoomState {
             return Err(JoinRefusal::Full);
         }
         Ok(())
+    }
+
+    /// How many people are here in a mode that writes.
+    pub(crate) fn writers(&self) -> usize {
+        self.people
+            .values()
+            .filter(|p| p.visible_mode().is_some_and(Mode::can_write))
+            .count()
+    }
+
+    /// Whether `account` is here in a mode that writes.
+    pub(crate) fn writes_here(&self, account: AccountId) -> bool {
+        self.people
+            .get(&account)
+            .and_then(PersonHere::visible_mode)
+            .is_some_and(Mode::can_write)
     }
 
     /// Presence as `viewer_is_staff` may see it.
@@ -415,6 +448,7 @@ mod tests {
             capacity: 10,
             last_seq: 0,
             archived: false,
+            programme: None,
         })
     }
 

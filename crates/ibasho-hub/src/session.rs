@@ -10,6 +10,7 @@ use crate::room::{JoinRefusal, Room, RoomState};
 use crate::store::{
     AccountRecord, Appended, AuditEntry, MuteRecord, RoomRecord, StoreError, TimelineChange,
 };
+use ibasho_protocol::api::AgeBand;
 use ibasho_protocol::{
     AccountId, ClientFrame, ConnectionId, ErrorCode, FrameHead, MessageId, Mode, PROTOCOL_VERSION,
     Person, Position, RequestId, RoomId, RoomInfo, RoomKind, ServerFrame, Stamp, close,
@@ -99,6 +100,8 @@ pub struct Session {
     hub: Hub,
     conn: ConnectionHandle,
     me: Person,
+    /// The age band given at registration (peer salons by age band).
+    age_band: Option<AgeBand>,
     greeted: bool,
     /// Rooms this connection joined. The room's own state is the truth (staff may remove
     /// someone, or archive a room); this list is pruned against it.
@@ -128,6 +131,7 @@ impl Session {
             frames: TokenBucket::new(limits.frames_per_second, limits.frame_burst, now),
             abuse: AbuseMeter::new(limits.abuse_errors_per_minute, now),
             me: account.person(),
+            age_band: account.age_band,
             hub,
             conn,
             greeted: false,
@@ -450,6 +454,7 @@ impl Session {
         room.state()
             .admit(&info, self.me.id, staff)
             .map_err(refuse)?;
+        self.check_programme(&room, &info, mode)?;
         let store = &self.hub.inner.store;
         let (mut messages, mut has_older, mut missed, mut reset) =
             (Vec::new(), false, Vec::new(), false);
@@ -475,6 +480,7 @@ impl Session {
             Vec::new()
         };
         let pos = room.is_lobby().then(|| self.spawn_point());
+        self.check_programme(&room, &info, mode)?;
         let mut state = room.state();
         state.admit(&info, self.me.id, staff).map_err(refuse)?;
         state.add(&room_id, self.conn.clone(), self.me.clone(), mode, pos);
@@ -494,6 +500,44 @@ impl Session {
         drop(state);
         if !self.joined.contains(&room_id) {
             self.joined.push(room_id);
+        }
+        Ok(())
+    }
+
+    /// A programme room's own rules: the attendance modes it allows, its age bands, and its
+    /// capacity for people who write (watchers do not count where watching is allowed).
+    /// Staff and the programme's hosts are exempt.
+    fn check_programme(&self, room: &Room, info: &RoomInfo, mode: Mode) -> Handled {
+        let Some(p) = &info.programme else {
+            return Ok(());
+        };
+        if self.is_staff() || p.hosts.contains(&self.me.id) {
+            return Ok(());
+        }
+        let refuse = |code, msg: &str| Err(Refusal::new(code, msg).in_room(&info.id));
+        if !p.modes.contains(&mode) {
+            return refuse(
+                ErrorCode::NotAllowed,
+                "this programme does not allow that attendance mode",
+            );
+        }
+        if !p.age_bands.is_empty() && !self.age_band.is_some_and(|b| p.age_bands.contains(&b)) {
+            return refuse(
+                ErrorCode::NotAllowed,
+                "this group is for other age bands; the staff can help you find yours",
+            );
+        }
+        let state = room.state();
+        if mode.can_write()
+            && !state.writes_here(self.me.id)
+            && state.writers() >= p.capacity as usize
+        {
+            let msg = if p.modes.contains(&Mode::ViewOnly) {
+                "this programme is full; you can still watch"
+            } else {
+                "this programme is full"
+            };
+            return refuse(ErrorCode::RoomFull, msg);
         }
         Ok(())
     }
@@ -935,6 +979,7 @@ impl Session {
             capacity,
             last_seq: 0,
             archived: false,
+            programme: None,
         };
         let record = RoomRecord {
             info: info.clone(),
@@ -980,21 +1025,7 @@ impl Session {
                     .in_room(&room_id),
             );
         }
-        {
-            let _write = room.write.lock().await;
-            self.hub.inner.store.archive_room(&room_id).await?;
-            room.set_archived();
-        }
-        let closed = SharedFrame::encode(&ServerFrame::RoomClosed {
-            room: room_id.clone(),
-        });
-        {
-            let mut state = room.state();
-            for c in state.connections() {
-                c.send(&closed, Delivery::Essential);
-                state.remove(&room_id, c.id);
-            }
-        }
+        self.hub.close_room(&room_id, "").await?;
         self.audit(
             "archive_room",
             Some(&room_id),
@@ -1010,7 +1041,6 @@ impl Session {
             message_id: None,
             room: Some(room.info()),
         });
-        self.hub.broadcast_room_list();
         Ok(())
     }
 

@@ -3,7 +3,7 @@
 //! PostgreSQL backend implements the same traits in the same order.
 
 use async_trait::async_trait;
-use ibasho_protocol::api::AccountStatus;
+use ibasho_protocol::api::{AccountStatus, AgeBand};
 use ibasho_protocol::{
     AccountId, Avatar, Message, MessageId, Millis, Person, Role, RoomId, RoomInfo, SequencedEvent,
     Stamp,
@@ -56,6 +56,8 @@ pub struct AccountRecord {
     pub role: Role,
     /// Whether it may connect.
     pub status: AccountStatus,
+    /// The age band the person gave when they registered, if any (peer salons by age band).
+    pub age_band: Option<AgeBand>,
     /// When it was created.
     pub created_at: Millis,
 }

@@ -30,6 +30,8 @@ macro_rules! wire_enum {
     };
 }
 
+pub(crate) use wire_enum;
+
 wire_enum!(
     /// Whether an account may sign in.
     AccountStatus {

@@ -218,6 +218,8 @@ pub enum RoomKind {
     Lobby,
     /// A text chat room.
     Chat,
+    /// The room of one occurrence of a programme session; see `programme`.
+    Programme,
 }
 
 /// A room as listed to clients.
@@ -237,6 +239,10 @@ pub struct RoomInfo {
     pub last_seq: u64,
     /// Archived rooms cannot be joined; they are listed only to staff.
     pub archived: bool,
+    /// For a programme room: the programme, the occurrence's times and phase, and who may
+    /// join how.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub programme: Option<crate::programme::ProgrammeRoom>,
 }
 
 /// A position on the lobby map, in map units (see `welcome.lobby_map`).
@@ -810,10 +816,23 @@ pub enum ServerFrame {
         /// What staff told you.
         reason: String,
     },
-    /// A room you were in was archived; you are no longer in it.
+    /// A room you were in was archived, or its programme session ended or was called off;
+    /// you are no longer in it.
     RoomClosed {
         /// Which room.
         room: RoomId,
+        /// Why, when it was called off.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        reason: String,
+    },
+    /// The programme session in this room ends soon (`warn_before_minutes` before the end).
+    SessionEnding {
+        /// Which room.
+        room: RoomId,
+        /// When it ends.
+        ends_at: Millis,
+        /// Minutes left.
+        minutes: u32,
     },
     /// The space opened or closed. When it closes, participants and families are taken out
     /// of every room they were in (no other frame says so); counsellors, staff and admins stay.
@@ -893,6 +912,9 @@ impl ServerFrame {
         "unmuted",
         "removed",
         "room_closed",
+        "session_ending",
+        "opening",
+        "closing_soon",
         "pong",
         "error",
     ];
@@ -901,6 +923,14 @@ impl ServerFrame {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The variant names serde lists in "unknown variant `x`, expected one of `a`, `b`".
+    fn expected_variants(err: &str) -> Vec<String> {
+        let list = err.split("expected one of").nth(1).unwrap_or_default();
+        list.split(',')
+            .filter_map(|v| v.split('`').nth(1).map(str::to_owned))
+            .collect()
+    }
 
     #[test]
     fn frame_type_lists_are_complete() {
@@ -914,7 +944,9 @@ mod tests {
             assert!(!err.contains("unknown variant"), "{t}: {err}");
         }
         let err = serde_json::from_str::<ClientFrame>(r#"{"type":"nope"}"#).unwrap_err();
-        assert!(err.to_string().contains("unknown variant"));
+        assert_eq!(expected_variants(&err.to_string()), ClientFrame::TYPES);
+        let err = serde_json::from_str::<ServerFrame>(r#"{"type":"nope"}"#).unwrap_err();
+        assert_eq!(expected_variants(&err.to_string()), ServerFrame::TYPES);
         for t in ServerFrame::TYPES {
             let err = serde_json::from_str::<ServerFrame>(&format!(r#"{{"type":"{t}"}}"#))
                 .err()

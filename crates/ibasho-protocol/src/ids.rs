@@ -40,6 +40,14 @@ uuid_id!(
     /// A chat message, stable across edits and deletion.
     MessageId
 );
+uuid_id!(
+    /// A programme (lunch together, live illustration, ...).
+    ProgrammeId
+);
+uuid_id!(
+    /// A programme's schedule: one session, or a recurring series of them.
+    SessionId
+);
 
 /// One WebSocket connection to one server process. Only ever shown to the connection itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -89,6 +97,12 @@ impl RoomId {
     /// Whether this is the lobby.
     pub fn is_lobby(&self) -> bool {
         self.0 == Self::LOBBY
+    }
+
+    /// The room of one occurrence of a programme session: the same for the same occurrence,
+    /// whoever asks, so that opening it twice finds the first.
+    pub fn for_occurrence(session: SessionId, start: i64) -> Self {
+        Self(format!("p-{}-{}", session.0.simple(), start.max(0)))
     }
 }
 

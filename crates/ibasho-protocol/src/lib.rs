@@ -15,6 +15,8 @@
 //! - [`close`]: WebSocket close codes the server uses and what each means.
 //! - [`limits`]: [`Limits`], every input limit with its default.
 //! - [`handle`]: the rules a pseudonymous handle must satisfy.
+//! - [`programme`]: programmes, their sessions and the timetable, as the HTTP API and room
+//!   descriptions carry them.
 
 pub mod api;
 pub mod close;
@@ -23,10 +25,11 @@ pub mod frames;
 pub mod handle;
 pub mod ids;
 pub mod limits;
+pub mod programme;
 
 pub use error::ErrorCode;
 pub use frames::*;
-pub use ids::{AccountId, ConnectionId, MessageId, RequestId, RoomId};
+pub use ids::{AccountId, ConnectionId, MessageId, ProgrammeId, RequestId, RoomId, SessionId};
 pub use limits::Limits;
 
 /// The protocol version this build speaks. A client sends it in `hello`; the server refuses

@@ -90,6 +90,29 @@ pub struct Config {
     pub limits: Limits,
     /// When the space is open to participants and families.
     pub opening_hours: OpeningHoursConfig,
+    /// Programmes and their sessions.
+    pub programmes: ProgrammesConfig,
+}
+
+/// `[programmes]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProgrammesConfig {
+    /// Whether a programme's introduction may be a link to another site (off: uploaded files
+    /// only, so that nobody's browser is sent elsewhere).
+    pub allow_external_links: bool,
+    /// How often, in milliseconds, session rooms are opened, put live, warned and closed by
+    /// the clock (changes by staff take effect at once).
+    pub driver_tick_ms: u64,
+}
+
+impl Default for ProgrammesConfig {
+    fn default() -> Self {
+        Self {
+            allow_external_links: false,
+            driver_tick_ms: 1000,
+        }
+    }
 }
 
 /// Log output format.
@@ -223,6 +246,7 @@ impl Default for Config {
             hub: HubConfig::default(),
             limits: Limits::default(),
             opening_hours: OpeningHoursConfig::default(),
+            programmes: ProgrammesConfig::default(),
         }
     }
 }

@@ -43,16 +43,22 @@ pub struct SignedIn {
 }
 
 pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
-    serde_json::from_slice(body).map_err(|e| {
-        // serde_json names the field in its message ("missing field `handle`", "unknown
-        // field", "invalid type … at line …"); pass the field on when it can be found.
-        let msg = e.to_string();
-        let field = msg
-            .split('`')
-            .nth(1)
-            .filter(|f| !f.contains(' '))
-            .unwrap_or("body")
-            .to_owned();
+    let mut de = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        // The path names the field at fault ("category", "hosts[2]"); for a missing field it
+        // is the enclosing object, and serde_json names the field in its message instead
+        // ("missing field `handle`").
+        let msg = e.inner().to_string();
+        let path = e.path().to_string();
+        let field = if path != "." && !path.is_empty() {
+            path
+        } else {
+            msg.strip_prefix("missing field `")
+                .or_else(|| msg.strip_prefix("unknown field `"))
+                .and_then(|rest| rest.split('`').next())
+                .unwrap_or("body")
+                .to_owned()
+        };
         AppError::field(ErrorCode::InvalidInput, &field, msg)
     })
 }

@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::entry;
 use crate::error::{AppError, problem};
 use crate::mail::Mailer;
+use crate::programmes;
 use crate::ws;
 use axum::Router;
 use axum::body::Bytes;
@@ -24,6 +25,7 @@ use ibasho_accounts::store::{AdminStore, ApplicationStore};
 use ibasho_accounts::throttle::{Throttle, ThrottlePolicy};
 use ibasho_hub::Clock;
 use ibasho_hub::{Hub, Identity};
+use ibasho_programmes::Programmes;
 use ibasho_protocol::api::AccountStatus;
 use ibasho_protocol::{Avatar, ErrorCode, Role};
 use serde::Deserialize;
@@ -55,6 +57,8 @@ pub struct AppState {
     pub sign_in_throttle: Arc<Mutex<Throttle<String>>>,
     /// Token signing and verification.
     pub keys: TokenKeys,
+    /// Programmes, sessions and the timetable.
+    pub programmes: Arc<Programmes>,
     /// The configuration in force.
     pub config: Arc<Config>,
     /// One permit per open WebSocket (`websocket.max_connections`).
@@ -109,6 +113,7 @@ impl AppState {
         clock: Arc<dyn Clock>,
         keys: TokenKeys,
         config: Arc<Config>,
+        programmes: Arc<Programmes>,
     ) -> Self
     where
         S: EntryStore + ApplicationStore + AdminStore + 'static,
@@ -133,6 +138,7 @@ impl AppState {
                 config.auth.guest_entries_per_minute,
             )),
             config,
+            programmes,
         }
     }
 
@@ -247,6 +253,25 @@ pub fn router(state: AppState) -> Router {
             post(admin::account_action),
         )
         .route("/api/admin/audit", get(admin::audit_log))
+        .route(
+            "/api/programmes",
+            get(programmes::list).post(programmes::create),
+        )
+        .route(
+            "/api/programmes/{id}",
+            get(programmes::show).put(programmes::update),
+        )
+        .route("/api/programmes/{id}/archive", post(programmes::archive))
+        .route(
+            "/api/programmes/{id}/sessions",
+            post(programmes::create_session),
+        )
+        .route("/api/staff/programmes", get(programmes::list_all))
+        .route("/api/sessions/preview", post(programmes::preview))
+        .route("/api/sessions/{id}", put(programmes::update_session))
+        .route("/api/sessions/{id}/cancel", post(programmes::cancel))
+        .route("/api/timetable", get(programmes::timetable))
+        .route("/api/calendar.ics", get(programmes::calendar))
         .route("/ws", get(ws::upgrade))
         .fallback_service(static_files)
         .layer(SetResponseHeaderLayer::if_not_present(

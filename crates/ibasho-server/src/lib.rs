@@ -27,6 +27,7 @@ pub mod entry;
 pub mod error;
 pub mod http;
 pub mod mail;
+pub mod programmes;
 pub mod ws;
 
 pub use ibasho_hub::Identity;
@@ -116,9 +117,23 @@ pub async fn start_with_clock(
         opening_hours: config.opening_hours.clone(),
     };
     let clock_for_http = clock.clone();
-    let hub = Hub::start(settings, store.clone(), clock)
+    let hub = Hub::start(settings, store.clone(), clock.clone())
         .await
         .context("starting the hub")?;
+    let hours = ibasho_schedule::OpeningHours::from_config(&config.opening_hours)
+        .map_err(|e| anyhow::anyhow!("opening_hours: {e}"))?;
+    let programmes = ibasho_programmes::Programmes::load(
+        store.clone(),
+        hub.clone(),
+        clock,
+        hours,
+        config.limits.default_room_capacity,
+    )
+    .await
+    .context("loading programmes")?;
+    programmes.spawn_driver(Duration::from_millis(
+        config.programmes.driver_tick_ms.max(10),
+    ));
     let addr = listener.local_addr()?;
     let mailer = mail::Mailer::new(&config.mail, store.clone(), clock_for_http.clone())?;
     mailer.spawn_worker();
@@ -129,6 +144,7 @@ pub async fn start_with_clock(
         clock_for_http,
         keys.clone(),
         config.clone(),
+        programmes,
     );
     state.spawn_purge();
     let app = http::router(state);

@@ -12,6 +12,7 @@
 //! the same order, with its own `migrations/postgres/`.
 
 mod entry;
+mod programmes;
 pub mod sqlite;
 
 pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};

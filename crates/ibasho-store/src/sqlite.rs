@@ -56,7 +56,7 @@ pub struct SqliteStore {
     pool: SqlitePool,
 }
 
-fn backend(e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
@@ -73,12 +73,12 @@ pub(crate) fn parse_enum_value<T: DeserializeOwned>(s: &str) -> Result<T, serde_
     serde_json::from_value(serde_json::Value::String(s.to_owned()))
 }
 
-fn parse_enum<T: DeserializeOwned>(s: &str) -> Result<T, StoreError> {
+pub(crate) fn parse_enum<T: DeserializeOwned>(s: &str) -> Result<T, StoreError> {
     serde_json::from_value(serde_json::Value::String(s.to_owned()))
         .map_err(|e| backend(format!("bad stored value {s:?}: {e}")))
 }
 
-fn parse_id<T: FromStr>(s: &str) -> Result<T, StoreError>
+pub(crate) fn parse_id<T: FromStr>(s: &str) -> Result<T, StoreError>
 where
     T::Err: std::fmt::Display,
 {
@@ -143,7 +143,7 @@ impl SqliteStore {
 
     /// Every account, oldest first (for the admin CLI).
     pub async fn accounts(&self) -> Result<Vec<AccountRecord>, StoreError> {
-        let rows = sqlx::query("SELECT id, handle, avatar_shape, avatar_color, role, status, created_at FROM accounts ORDER BY created_at")
+        let rows = sqlx::query("SELECT id, handle, avatar_shape, avatar_color, role, status, age_band, created_at FROM accounts ORDER BY created_at")
             .fetch_all(&self.pool)
             .await
             .map_err(backend)?;
@@ -161,6 +161,10 @@ fn account_from_row(row: &SqliteRow) -> Result<AccountRecord, StoreError> {
         },
         role: parse_enum(row.get::<&str, _>("role"))?,
         status: parse_enum(row.get::<&str, _>("status"))?,
+        age_band: row
+            .get::<Option<&str>, _>("age_band")
+            .map(parse_enum)
+            .transpose()?,
         created_at: row.get("created_at"),
     })
 }
@@ -177,6 +181,13 @@ fn room_from_row(row: &SqliteRow) -> Result<RoomRecord, StoreError> {
             capacity: u32::try_from(capacity).unwrap_or(u32::MAX),
             last_seq: seq_of(row.get("last_seq")),
             archived: row.get::<i64, _>("archived") != 0,
+            programme: row
+                .get::<Option<&str>, _>("programme")
+                .map(|j| {
+                    serde_json::from_str(j)
+                        .map_err(|e| backend(format!("bad stored programme: {e}")))
+                })
+                .transpose()?,
         },
         created_by: row
             .get::<Option<&str>, _>("created_by")
@@ -298,6 +309,7 @@ impl AccountStore for SqliteStore {
                 avatar: new.avatar,
                 role: new.role,
                 status: ibasho_protocol::api::AccountStatus::Active,
+                age_band: None,
                 created_at: new.created_at,
             }),
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
@@ -308,7 +320,7 @@ impl AccountStore for SqliteStore {
     }
 
     async fn account(&self, id: AccountId) -> Result<Option<AccountRecord>, StoreError> {
-        let row = sqlx::query("SELECT id, handle, avatar_shape, avatar_color, role, status, created_at FROM accounts WHERE id = ?")
+        let row = sqlx::query("SELECT id, handle, avatar_shape, avatar_color, role, status, age_band, created_at FROM accounts WHERE id = ?")
             .bind(id.to_string())
             .fetch_optional(&self.pool)
             .await
@@ -321,7 +333,7 @@ impl AccountStore for SqliteStore {
 impl RoomStore for SqliteStore {
     async fn create_room(&self, room: &RoomRecord) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO rooms (id, kind, name, topic, capacity, last_seq, archived, created_by, created_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)",
+            "INSERT INTO rooms (id, kind, name, topic, capacity, last_seq, archived, created_by, created_at, programme) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
         )
         .bind(room.info.id.as_str())
         .bind(enum_value(&room.info.kind))
@@ -331,6 +343,12 @@ impl RoomStore for SqliteStore {
         .bind(i64::from(room.info.archived))
         .bind(room.created_by.map(|a| a.to_string()))
         .bind(room.created_at)
+        .bind(
+            room.info
+                .programme
+                .as_ref()
+                .map(|p| serde_json::to_string(p).unwrap_or_default()),
+        )
         .execute(&self.pool)
         .await
         .map_err(backend)?;
@@ -339,7 +357,7 @@ impl RoomStore for SqliteStore {
 
     async fn rooms(&self) -> Result<Vec<RoomRecord>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, kind, name, topic, capacity, last_seq, archived, created_by, created_at FROM rooms ORDER BY id != 'lobby', created_at",
+            "SELECT id, kind, name, topic, capacity, last_seq, archived, created_by, created_at, programme FROM rooms ORDER BY id != 'lobby', created_at",
         )
         .fetch_all(&self.pool)
         .await
