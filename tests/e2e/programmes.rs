@@ -47,6 +47,20 @@ async fn wait_for_room(c: &mut TestClient, phase: Phase) -> anyhow::Result<RoomI
         .expect("programme room"))
 }
 
+/// The programme room as the room list has it now, waiting until the driver has opened it.
+async fn listed_room(c: &mut TestClient) -> anyhow::Result<RoomInfo> {
+    for _ in 0..200 {
+        let ServerFrame::Rooms { rooms, .. } = c.ok(json!({"type": "list_rooms"})).await? else {
+            anyhow::bail!("no rooms frame")
+        };
+        if let Some(r) = rooms.into_iter().find(|r| r.kind == RoomKind::Programme) {
+            return Ok(r);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    anyhow::bail!("the programme room did not open")
+}
+
 async fn timetable(server: &TestServer, from: Millis, to: Millis) -> anyhow::Result<Timetable> {
     let r = server
         .call(
@@ -228,14 +242,8 @@ async fn calling_off_closes_an_open_room_with_the_reason_and_the_feed_says_so() 
     let session = s["id"].as_str().unwrap();
 
     let mut c = server.guest_client("はな").await?;
-    // The room opened at 13:50, before this client came: it is in the room list.
-    let ServerFrame::Rooms { rooms, .. } = c.ok(json!({"type": "list_rooms"})).await? else {
-        unreachable!()
-    };
-    let room = rooms
-        .into_iter()
-        .find(|r| r.kind == RoomKind::Programme)
-        .expect("the open session's room is listed");
+    // The room opened at 13:50, perhaps before this client came: it is in the room list.
+    let room = listed_room(&mut c).await?;
     assert_eq!(room.programme.as_ref().map(|p| p.phase), Some(Phase::Open));
     c.join(room.id.as_str(), Mode::Participant, None).await?;
 
@@ -362,5 +370,146 @@ async fn bad_programmes_and_schedules_are_refused_with_the_field_at_fault() -> a
         )
         .await?;
     assert_eq!(r.status, 400);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hosts_pin_take_the_stage_give_a_voice_and_moderate_their_room() -> anyhow::Result<()> {
+    let clock = Arc::new(ManualClock::new(tokyo(11, 25, 13, 55)));
+    let server = TestServer::start_with_clock_and(clock.clone(), |c| {
+        c.opening_hours.always_open = false;
+        c.programmes.driver_tick_ms = 20;
+    })
+    .await?;
+    let (staff, _) = server.staff("しょくいん").await?;
+    let (host, host_id) = server
+        .account("おんがくりょうほうし", ibasho_protocol::Role::Counsellor)
+        .await?;
+    let p = server
+        .call(
+            "POST",
+            "/api/programmes",
+            Some(&staff),
+            None,
+            Some(&json!({"title": "うたカフェ", "category": "music", "capacity": 1, "hosts": [host_id]})),
+        )
+        .await?;
+    assert_eq!(p.status, 201, "{}", p.body);
+    assert_eq!(
+        p.json()["hosts"][0]["handle"],
+        json!("おんがくりょうほうし")
+    );
+    let id = p.json()["id"].as_str().unwrap().to_owned();
+    let s = server
+        .call(
+            "POST",
+            &format!("/api/programmes/{id}/sessions"),
+            Some(&staff),
+            None,
+            Some(&json!({"first_date": "2026-11-25", "start": "14:00", "minutes": 60})),
+        )
+        .await?;
+    assert_eq!(s.status, 201, "{}", s.body);
+
+    let mut h = server.client(&host).await?;
+    let room = listed_room(&mut h).await?;
+    let rid = room.id.as_str().to_owned();
+    h.join(&rid, Mode::Participant, None).await?;
+    let (p1_token, p1_id) = server.guest("はな").await?;
+    let mut p1 = server.client(&p1_token).await?;
+    p1.join(&rid, Mode::Participant, None).await?;
+    let (p2_token, p2_id) = server.guest("そら").await?;
+    let mut p2 = server.client(&p2_token).await?;
+
+    // Pin: hosts only; everyone inside sees it.
+    let r = p1
+        .request(json!({"type": "pin", "room": rid, "text": "わたしのピン"}))
+        .await?;
+    assert_eq!(code(&r), Some(ErrorCode::NotAllowed), "{r:?}");
+    h.ok(json!({"type": "pin", "room": rid, "text": "  今日のテーマ：好きな音  "}))
+        .await?;
+    let updated = p1
+        .next_matching(|f| matches!(f, ServerFrame::RoomUpdated { .. }))
+        .await?;
+    let ServerFrame::RoomUpdated { room: info } = updated else {
+        unreachable!()
+    };
+    assert_eq!(info.pinned.as_deref(), Some("今日のテーマ：好きな音"));
+
+    // Stage: the host writes; a participant may only react.
+    h.ok(json!({"type": "stage", "room": rid, "on": true}))
+        .await?;
+    let seq = h.post(&rid, "一曲目は「ふるさと」です").await?;
+    let r = p1
+        .request(json!({"type": "post", "room": rid, "body": "わーい"}))
+        .await?;
+    assert_eq!(code(&r), Some(ErrorCode::NotAllowed), "{r:?}");
+    let ServerFrame::Event {
+        event: ibasho_protocol::RoomEvent::Posted { message },
+        ..
+    } = p1
+        .next_matching(|f| matches!(f, ServerFrame::Event { seq: s, .. } if *s == seq))
+        .await?
+    else {
+        panic!("no posted event")
+    };
+    p1.ok(json!({"type": "react", "room": rid, "message_id": message.id, "stamp": "clap", "on": true}))
+        .await?;
+
+    // Full (capacity 1 writer besides the host): watch, then the host lets them join in.
+    let r = p2
+        .request(json!({"type": "join", "room": rid, "mode": "participant"}))
+        .await?;
+    assert_eq!(code(&r), Some(ErrorCode::RoomFull), "{r:?}");
+    p2.join(&rid, Mode::ViewOnly, None).await?;
+    h.ok(json!({"type": "give_voice", "room": rid, "account": p2_id, "on": true}))
+        .await?;
+    let voice = p2
+        .next_matching(|f| matches!(f, ServerFrame::Voice { .. }))
+        .await?;
+    assert_eq!(
+        voice,
+        ServerFrame::Voice {
+            room: room.id.clone(),
+            on: true
+        }
+    );
+    p2.join(&rid, Mode::Participant, None).await?;
+    p2.post(&rid, "うたいます").await?;
+
+    // Hosts moderate their room; participants do not; hosts and staff cannot be muted.
+    let r = p1
+        .request(
+            json!({"type": "mute", "room": rid, "account": p2_id, "minutes": 5, "reason": "x"}),
+        )
+        .await?;
+    assert_eq!(code(&r), Some(ErrorCode::NotAllowed), "{r:?}");
+    h.ok(json!({"type": "mute", "room": rid, "account": p1_id, "minutes": 5, "reason": "少し落ち着いてから"}))
+        .await?;
+    let (_, staff_id) = server.staff("もうひとりのしょくいん").await?;
+    let r = h
+        .request(
+            json!({"type": "mute", "room": rid, "account": staff_id, "minutes": 5, "reason": "x"}),
+        )
+        .await?;
+    assert_eq!(code(&r), Some(ErrorCode::NotAllowed), "{r:?}");
+    // The host's powers end at their room's door.
+    let r = h
+        .request(json!({"type": "pin", "room": "lobby", "text": "ここも"}))
+        .await?;
+    assert_eq!(code(&r), Some(ErrorCode::NotAllowed), "{r:?}");
+
+    // The pin and the stage are stored with the room, so that a restart keeps them.
+    let stored = server.server.hub.store().rooms().await?;
+    let stored = stored
+        .iter()
+        .find(|r| r.info.id == room.id)
+        .expect("stored");
+    assert!(stored.info.stage);
+    assert_eq!(
+        stored.info.pinned.as_deref(),
+        Some("今日のテーマ：好きな音")
+    );
+    server.server.hub.check_invariants();
     Ok(())
 }

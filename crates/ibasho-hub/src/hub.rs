@@ -167,6 +167,8 @@ impl Hub {
                     last_seq: 0,
                     archived: false,
                     programme: None,
+                    pinned: None,
+                    stage: false,
                 },
                 created_by: None,
                 created_at: inner.clock.now(),

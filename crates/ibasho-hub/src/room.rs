@@ -41,6 +41,8 @@ pub(crate) struct RoomState {
     pub(crate) mutes: HashMap<AccountId, Millis>,
     /// People who may not rejoin.
     pub(crate) removed: HashSet<AccountId>,
+    /// People a host gave a voice: they write on stage and may join in beyond capacity.
+    pub(crate) voiced: HashSet<AccountId>,
 }
 
 #[derive(Debug)]
@@ -127,6 +129,13 @@ impl Room {
         !same
     }
 
+    /// Sets the hosts' controls: the pinned notice and stage mode.
+    pub(crate) fn set_controls(&self, pinned: Option<String>, stage: bool) {
+        let mut info = self.info.write().unwrap_or_else(|e| e.into_inner());
+        info.pinned = pinned;
+        info.stage = stage;
+    }
+
     pub(crate) fn set_archived(&self) {
         self.info
             .write()
@@ -188,11 +197,11 @@ impl RoomState {
         Ok(())
     }
 
-    /// How many people are here in a mode that writes.
-    pub(crate) fn writers(&self) -> usize {
+    /// How many people are here in a mode that writes, not counting those `exempt` says.
+    pub(crate) fn writers(&self, exempt: impl Fn(&Person) -> bool) -> usize {
         self.people
             .values()
-            .filter(|p| p.visible_mode().is_some_and(Mode::can_write))
+            .filter(|p| p.visible_mode().is_some_and(Mode::can_write) && !exempt(&p.person))
             .count()
     }
 
@@ -449,6 +458,8 @@ mod tests {
             last_seq: 0,
             archived: false,
             programme: None,
+            pinned: None,
+            stage: false,
         })
     }
 

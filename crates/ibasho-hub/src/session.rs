@@ -311,6 +311,14 @@ impl Session {
                     account,
                     reason,
                 } => self.readmit(id, room, account, reason).await,
+                ClientFrame::Pin { id, room, text } => self.pin(id, room, text).await,
+                ClientFrame::Stage { id, room, on } => self.stage(id, room, on).await,
+                ClientFrame::GiveVoice {
+                    id,
+                    room,
+                    account,
+                    on,
+                } => self.give_voice(id, room, account, on).await,
                 ClientFrame::Ping { id } => {
                     self.conn.send_frame(&ServerFrame::Pong {
                         id,
@@ -505,8 +513,9 @@ impl Session {
     }
 
     /// A programme room's own rules: the attendance modes it allows, its age bands, and its
-    /// capacity for people who write (watchers do not count where watching is allowed).
-    /// Staff and the programme's hosts are exempt.
+    /// capacity for people who write (watchers do not count where watching is allowed, nor
+    /// do staff and hosts). Staff and the programme's hosts are exempt; people a host gave a
+    /// voice may join in beyond the capacity.
     fn check_programme(&self, room: &Room, info: &RoomInfo, mode: Mode) -> Handled {
         let Some(p) = &info.programme else {
             return Ok(());
@@ -530,7 +539,9 @@ impl Session {
         let state = room.state();
         if mode.can_write()
             && !state.writes_here(self.me.id)
-            && state.writers() >= p.capacity as usize
+            && !state.voiced.contains(&self.me.id)
+            && state.writers(|w| w.role.is_staff() || p.hosts.contains(&w.id))
+                >= p.capacity as usize
         {
             let msg = if p.modes.contains(&Mode::ViewOnly) {
                 "this programme is full; you can still watch"
@@ -716,6 +727,7 @@ impl Session {
     ) -> Handled {
         let room = self.writable_room(&room_id)?;
         self.check_not_muted(&room)?;
+        self.check_stage(&room)?;
         let body = self.message_body(&body, &room_id)?;
         self.take_write_token(&room_id)?;
         let change = TimelineChange::Post {
@@ -980,6 +992,8 @@ impl Session {
             last_seq: 0,
             archived: false,
             programme: None,
+            pinned: None,
+            stage: false,
         };
         let record = RoomRecord {
             info: info.clone(),
@@ -1050,8 +1064,8 @@ impl Session {
         room_id: &RoomId,
         account: AccountId,
     ) -> Result<Arc<Room>, Refusal> {
-        self.require_staff()?;
         let room = self.room(room_id)?;
+        self.require_host(&room)?;
         let target = self
             .hub
             .inner
@@ -1059,13 +1073,147 @@ impl Session {
             .account(account)
             .await?
             .ok_or_else(|| Refusal::new(ErrorCode::NotFound, "no such account").in_room(room_id))?;
-        if target.role.is_staff() {
-            return Err(
-                Refusal::new(ErrorCode::NotAllowed, "staff cannot be muted or removed")
-                    .in_room(room_id),
-            );
+        if target.role.is_staff() || Self::hosts(&room.info(), target.id) {
+            return Err(Refusal::new(
+                ErrorCode::NotAllowed,
+                "staff and hosts cannot be muted or removed",
+            )
+            .in_room(room_id));
         }
         Ok(room)
+    }
+
+    // ---- hosts: pin, stage, voice ------------------------------------------------------
+
+    /// Whether `account` hosts the programme in this room.
+    fn hosts(info: &RoomInfo, account: AccountId) -> bool {
+        info.programme
+            .as_ref()
+            .is_some_and(|p| p.hosts.contains(&account))
+    }
+
+    /// Staff anywhere; a programme's hosts in its rooms.
+    fn require_host(&self, room: &Room) -> Handled {
+        if self.is_staff() || Self::hosts(&room.info(), self.me.id) {
+            Ok(())
+        } else {
+            Err(
+                Refusal::new(ErrorCode::NotAllowed, "only hosts and staff may do this")
+                    .in_room(&room.id),
+            )
+        }
+    }
+
+    /// On stage, only hosts, staff and people given a voice write.
+    fn check_stage(&self, room: &Room) -> Handled {
+        let info = room.info();
+        if !info.stage || self.is_staff() || Self::hosts(&info, self.me.id) {
+            return Ok(());
+        }
+        if room.state().voiced.contains(&self.me.id) {
+            return Ok(());
+        }
+        Err(Refusal::new(
+            ErrorCode::NotAllowed,
+            "the hosts have the stage now; you can still react",
+        )
+        .in_room(&room.id))
+    }
+
+    /// Changes a room's pinned notice or stage mode: stored, then told to everyone in it.
+    async fn set_controls(&self, room: &Room, pinned: Option<String>, stage: bool) -> Handled {
+        let _write = room.write.lock().await;
+        self.hub
+            .inner
+            .store
+            .update_room_controls(&room.id, pinned.as_deref(), stage)
+            .await?;
+        room.set_controls(pinned, stage);
+        room.broadcast(
+            &ServerFrame::RoomUpdated { room: room.info() },
+            Delivery::Essential,
+        );
+        Ok(())
+    }
+
+    async fn pin(
+        &mut self,
+        id: Option<RequestId>,
+        room_id: RoomId,
+        text: Option<String>,
+    ) -> Handled {
+        let room = self.room(&room_id)?;
+        self.require_host(&room)?;
+        let text = match text.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(t) => Some(self.message_body(t, &room_id)?),
+        };
+        self.set_controls(&room, text.clone(), room.info().stage)
+            .await?;
+        self.audit(
+            "pin",
+            Some(&room_id),
+            None,
+            None,
+            String::new(),
+            serde_json::json!({ "text": text }),
+        )
+        .await?;
+        self.conn.send_frame(&ServerFrame::ack(id));
+        Ok(())
+    }
+
+    async fn stage(&mut self, id: Option<RequestId>, room_id: RoomId, on: bool) -> Handled {
+        let room = self.room(&room_id)?;
+        self.require_host(&room)?;
+        self.set_controls(&room, room.info().pinned, on).await?;
+        self.audit(
+            "stage",
+            Some(&room_id),
+            None,
+            None,
+            String::new(),
+            serde_json::json!({ "on": on }),
+        )
+        .await?;
+        self.conn.send_frame(&ServerFrame::ack(id));
+        Ok(())
+    }
+
+    async fn give_voice(
+        &mut self,
+        id: Option<RequestId>,
+        room_id: RoomId,
+        account: AccountId,
+        on: bool,
+    ) -> Handled {
+        let room = self.room(&room_id)?;
+        self.require_host(&room)?;
+        if self.hub.inner.store.account(account).await?.is_none() {
+            return Err(Refusal::new(ErrorCode::NotFound, "no such account").in_room(&room_id));
+        }
+        let frame = ServerFrame::Voice {
+            room: room_id.clone(),
+            on,
+        };
+        tell(&room, account, &frame, |state| {
+            if on {
+                state.voiced.insert(account);
+            } else {
+                state.voiced.remove(&account);
+            }
+        });
+        self.audit(
+            "give_voice",
+            Some(&room_id),
+            Some(account),
+            None,
+            String::new(),
+            serde_json::json!({ "on": on }),
+        )
+        .await?;
+        self.conn.send_frame(&ServerFrame::ack(id));
+        Ok(())
     }
 
     async fn mute(

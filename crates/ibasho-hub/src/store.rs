@@ -214,6 +214,13 @@ pub trait RoomStore: Send + Sync {
     async fn rooms(&self) -> Result<Vec<RoomRecord>, StoreError>;
     /// Archives a room (its history stays).
     async fn archive_room(&self, room: &RoomId) -> Result<(), StoreError>;
+    /// Stores a room's pinned notice and stage mode.
+    async fn update_room_controls(
+        &self,
+        room: &RoomId,
+        pinned: Option<&str>,
+        stage: bool,
+    ) -> Result<(), StoreError>;
 }
 
 /// Timelines: the per-room, sequenced record of what was said.

@@ -327,6 +327,9 @@ impl Catalogue {
                 age_bands: p.age_bands.clone(),
                 hosts: p.hosts.clone(),
             }),
+            // Hosts' controls are the room's own; `Hub::put_programme_room` keeps them.
+            pinned: None,
+            stage: false,
         })
     }
 

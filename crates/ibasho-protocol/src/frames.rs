@@ -243,6 +243,13 @@ pub struct RoomInfo {
     /// join how.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub programme: Option<crate::programme::ProgrammeRoom>,
+    /// A notice pinned at the top by a host or staff.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<String>,
+    /// Stage mode: only hosts, staff and people given a voice write; the rest watch and
+    /// react.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stage: bool,
 }
 
 /// A position on the lobby map, in map units (see `welcome.lobby_map`).
@@ -571,6 +578,41 @@ pub enum ClientFrame {
         /// Why (audited).
         reason: String,
     },
+    /// Hosts and staff: pin a notice at the top of a room, or take it down (`text` absent).
+    Pin {
+        /// Request id.
+        #[serde(default)]
+        id: Option<RequestId>,
+        /// Which room.
+        room: RoomId,
+        /// The notice; absent or empty takes it down.
+        #[serde(default)]
+        text: Option<String>,
+    },
+    /// Hosts and staff: stage mode on or off. On stage, only hosts, staff and the people
+    /// given a voice write; everyone else watches and reacts.
+    Stage {
+        /// Request id.
+        #[serde(default)]
+        id: Option<RequestId>,
+        /// Which room.
+        room: RoomId,
+        /// On or off.
+        on: bool,
+    },
+    /// Hosts and staff: let someone join in (write on stage, join as a participant although
+    /// the programme is full), or take that back.
+    GiveVoice {
+        /// Request id.
+        #[serde(default)]
+        id: Option<RequestId>,
+        /// Which room.
+        room: RoomId,
+        /// Whom.
+        account: AccountId,
+        /// Give (true) or take back (false).
+        on: bool,
+    },
     /// Application-level heartbeat, for clients that cannot see WebSocket pings (browsers).
     Ping {
         /// Request id.
@@ -598,6 +640,9 @@ impl ClientFrame {
         "unmute",
         "remove",
         "readmit",
+        "pin",
+        "stage",
+        "give_voice",
         "ping",
     ];
 
@@ -619,6 +664,9 @@ impl ClientFrame {
             | Self::Unmute { id, .. }
             | Self::Remove { id, .. }
             | Self::Readmit { id, .. }
+            | Self::Pin { id, .. }
+            | Self::Stage { id, .. }
+            | Self::GiveVoice { id, .. }
             | Self::Ping { id } => id.as_ref(),
             Self::Move { .. } => None,
         }
@@ -643,6 +691,9 @@ impl ClientFrame {
             Self::Unmute { .. } => "unmute",
             Self::Remove { .. } => "remove",
             Self::Readmit { .. } => "readmit",
+            Self::Pin { .. } => "pin",
+            Self::Stage { .. } => "stage",
+            Self::GiveVoice { .. } => "give_voice",
             Self::Ping { .. } => "ping",
         }
     }
@@ -825,6 +876,19 @@ pub enum ServerFrame {
         #[serde(default, skip_serializing_if = "String::is_empty")]
         reason: String,
     },
+    /// A room's pinned notice or stage mode changed: sent to everyone in it.
+    RoomUpdated {
+        /// The room as it is now.
+        room: RoomInfo,
+    },
+    /// A host gave you a voice in a room (you may write on stage, and join in as a
+    /// participant although the programme is full), or took it back.
+    Voice {
+        /// Which room.
+        room: RoomId,
+        /// Given (true) or taken back (false).
+        on: bool,
+    },
     /// The programme session in this room ends soon (`warn_before_minutes` before the end).
     SessionEnding {
         /// Which room.
@@ -912,6 +976,8 @@ impl ServerFrame {
         "unmuted",
         "removed",
         "room_closed",
+        "room_updated",
+        "voice",
         "session_ending",
         "opening",
         "closing_soon",

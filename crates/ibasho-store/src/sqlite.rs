@@ -188,6 +188,8 @@ fn room_from_row(row: &SqliteRow) -> Result<RoomRecord, StoreError> {
                         .map_err(|e| backend(format!("bad stored programme: {e}")))
                 })
                 .transpose()?,
+            pinned: row.get("pinned"),
+            stage: row.get::<i64, _>("stage") != 0,
         },
         created_by: row
             .get::<Option<&str>, _>("created_by")
@@ -357,12 +359,31 @@ impl RoomStore for SqliteStore {
 
     async fn rooms(&self) -> Result<Vec<RoomRecord>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, kind, name, topic, capacity, last_seq, archived, created_by, created_at, programme FROM rooms ORDER BY id != 'lobby', created_at",
+            "SELECT id, kind, name, topic, capacity, last_seq, archived, created_by, created_at, programme, pinned, stage FROM rooms ORDER BY id != 'lobby', created_at",
         )
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
         rows.iter().map(room_from_row).collect()
+    }
+
+    async fn update_room_controls(
+        &self,
+        room: &RoomId,
+        pinned: Option<&str>,
+        stage: bool,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE rooms SET pinned = ?, stage = ? WHERE id = ?")
+            .bind(pinned)
+            .bind(i64::from(stage))
+            .bind(room.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
 
     async fn archive_room(&self, room: &RoomId) -> Result<(), StoreError> {
