@@ -617,6 +617,31 @@ const ja = {
   'dialog.cancel': 'やめる',
   'notice.dismiss': '閉じる',
 
+  'time.day': '{month}月{day}日（{weekday}）',
+  'time.period': '{day} {from}〜{to}',
+  'time.zone': '{text}（{zone}）',
+  'time.zoneTime': '{zone} の {time}',
+  'opening.title': 'いまは閉まっています',
+  'opening.thanks': '今日はありがとうございました。',
+  'opening.next': '次は {when} に開きます。',
+  'opening.nextUnknown': '次に開く日は、まだ決まっていません。決まったら、はじめのページでお知らせします。',
+  'opening.rest': '閉まっている時間も、ここに来てくれてありがとうございます。開くまで、ゆっくり過ごしてくださいね。',
+  'opening.waiting': 'このページを開いたままにしておくと、開いたときに、そのまま中へご案内します（ひろばでのすごし方は、これまでに選んだものか、そのとき選べます）。閉じて、また来てくれても大丈夫です。',
+  'opening.hoursTitle': 'いつもの開いている時間',
+  'opening.opened': '開きました。ようこそ。',
+  'opening.closingSoon': (p) => (p.minutes === 1
+    ? 'あと1分で閉まります。'
+    : `あと${p.minutes ?? ''}分で閉まります。ゆっくり、おしまいの準備をどうぞ。`),
+  'opening.staffClosingSoon': (p) => `あと${p.minutes ?? ''}分で、参加者とご家族の方の時間が終わります。`,
+  'opening.staffBanner': 'いまは、参加者とご家族の方には閉まっている時間です。スタッフと相談員は、このまま使えます。',
+  'opening.staffBannerNext': '次に開くのは {when} です。',
+  'opening.staffOpened': '参加者とご家族の方の時間が始まりました。',
+  'opening.staffClosed': '参加者とご家族の方の時間が終わりました。参加者の方は、へやから出ています。',
+  'opening.homeOpen': '開いています（{time}まで）',
+  'opening.homeOpenAlways': 'いまは開いています',
+  'opening.homeNext': '次に開くのは {when} です。',
+  'opening.homeNoNext': 'いまは閉まっています。次に開く日は、まだ決まっていません。',
+
   'error.too_long': '長すぎます。短くしてください。',
   'error.rate_limited': (p) => (p.seconds ? `少し速すぎました。${p.seconds} 秒ほど待ってください。` : '少し速すぎました。少し待ってください。'),
   'error.rate_limited.retrying': '少し速すぎたので、自動でもう一度送ります。',
@@ -1263,6 +1288,33 @@ const en = {
   'dialog.cancel': 'Cancel',
   'notice.dismiss': 'Dismiss',
 
+  'time.day': '{weekday} {day} {month}',
+  'time.period': '{day}, {from}–{to}',
+  'time.zone': '{text} ({zone})',
+  'time.zoneTime': '{time} ({zone})',
+  'opening.title': 'The space is closed right now',
+  'opening.thanks': 'Thank you for today.',
+  'opening.next': 'It opens next on {when}.',
+  'opening.nextUnknown': 'The next opening day has not been decided yet. The home page will say when it has.',
+  'opening.rest': 'Thank you for coming by, even while it is closed. Take it easy until it opens.',
+  'opening.waiting': 'If you keep this page open, it will let you in by itself when the space opens (into the plaza in the way you chose before, or to choose one then). You are just as welcome to close it and come back later.',
+  'opening.hoursTitle': 'The usual opening hours',
+  'opening.opened': 'The space is open. Welcome.',
+  'opening.closingSoon': (p) => (p.minutes === 1
+    ? 'The space closes in 1 minute.'
+    : `The space closes in ${p.minutes ?? ''} minutes. Take your time to get ready to finish.`),
+  'opening.staffClosingSoon': (p) => (p.minutes === 1
+    ? 'The hours for participants and families end in 1 minute.'
+    : `The hours for participants and families end in ${p.minutes ?? ''} minutes.`),
+  'opening.staffBanner': 'The space is closed to participants and families now. Staff and counsellors can carry on as usual.',
+  'opening.staffBannerNext': 'It opens next on {when}.',
+  'opening.staffOpened': 'The hours for participants and families have begun.',
+  'opening.staffClosed': 'The hours for participants and families have ended; participants have been taken out of the rooms.',
+  'opening.homeOpen': 'Open now (until {time})',
+  'opening.homeOpenAlways': 'Open now',
+  'opening.homeNext': 'Opens next on {when}.',
+  'opening.homeNoNext': 'Closed now. The next opening day has not been decided yet.',
+
   'error.too_long': 'That is too long. Please shorten it.',
   'error.rate_limited': (p) => (p.seconds ? `A little too fast. Please wait about ${p.seconds} s.` : 'A little too fast. Please wait a moment.'),
   'error.rate_limited.retrying': 'A little too fast; sending again by itself in a moment.',
@@ -1346,26 +1398,80 @@ export function translateStatic(root = document) {
   for (const el of root.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel));
 }
 
-const SPACE_TZ = 'Asia/Tokyo';
+// The space's own time zone (`time_zone` of /api/config): programmes and opening hours are
+// said in it, whichever zone the reader's device is in.
+let spaceTz = 'Asia/Tokyo';
 const formatters = new Map();
+
+/** Sets the space's IANA time zone; an unknown name keeps the one before. */
+export function setSpaceTimeZone(tz) {
+  if (!tz || tz === spaceTz) return;
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: tz });
+  } catch {
+    return;
+  }
+  spaceTz = tz;
+  formatters.clear();
+}
+
+const FORMATS = {
+  time: () => ({ timeZone: spaceTz, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }),
+  datetime: () => ({ timeZone: spaceTz, dateStyle: 'medium', timeStyle: 'short' }),
+  day: () => (lang === 'ja'
+    ? { timeZone: spaceTz, month: 'numeric', day: 'numeric', weekday: 'short' }
+    : { timeZone: spaceTz, month: 'long', day: 'numeric', weekday: 'long' }),
+  zone: () => ({ timeZone: spaceTz, timeZoneName: 'short' }),
+  // The reader's own zone, to tell whether the space's differs from it.
+  localClock: () => ({ day: 'numeric', hour: 'numeric', minute: 'numeric', hourCycle: 'h23' }),
+  spaceClock: () => ({ timeZone: spaceTz, day: 'numeric', hour: 'numeric', minute: 'numeric', hourCycle: 'h23' }),
+};
+
 function formatter(kind) {
   const key = `${lang}:${kind}`;
-  if (!formatters.has(key)) {
-    const options = kind === 'time'
-      ? { timeZone: SPACE_TZ, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }
-      : { timeZone: SPACE_TZ, dateStyle: 'medium', timeStyle: 'short' };
-    formatters.set(key, new Intl.DateTimeFormat(lang === 'ja' ? 'ja-JP' : 'en-GB', options));
-  }
+  if (!formatters.has(key)) formatters.set(key, new Intl.DateTimeFormat(lang === 'ja' ? 'ja-JP' : 'en-GB', FORMATS[kind]()));
   return formatters.get(key);
 }
 
-/** HH:MM in the space's time zone (the programmes and opening hours are in Tokyo time). */
+function parts(kind, ms) {
+  return Object.fromEntries(formatter(kind).formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
+}
+
+/** HH:MM in the space's time zone (the programmes and opening hours are in its time). */
 export function formatTime(ms) {
   return formatter('time').format(new Date(ms));
 }
 
 export function formatDateTime(ms) {
   return formatter('datetime').format(new Date(ms));
+}
+
+/** The space's time zone by name, when the reader's device is in another one; else null. */
+function otherZone(ms) {
+  const d = new Date(ms);
+  if (formatter('localClock').format(d) === formatter('spaceClock').format(d)) return null;
+  return parts('zone', ms).timeZoneName || spaceTz;
+}
+
+/** The day of `ms` in the space's time zone, with its weekday: 「11月25日（水）」. */
+export function formatDay(ms) {
+  const { month, day, weekday } = parts('day', ms);
+  return t('time.day', { month, day, weekday });
+}
+
+/** An opening period `{start, end}`: 「11月25日（水）13:00〜21:00」. */
+export function formatPeriod({ start, end }) {
+  const text = end
+    ? t('time.period', { day: formatDay(start), from: formatTime(start), to: formatTime(end) })
+    : `${formatDay(start)} ${formatTime(start)}`;
+  const zone = otherZone(start);
+  return zone ? t('time.zone', { text, zone }) : text;
+}
+
+/** A time later today, such as a closing time: 「21:00」. */
+export function formatTimeToday(ms) {
+  const zone = otherZone(ms);
+  return zone ? t('time.zoneTime', { time: formatTime(ms), zone }) : formatTime(ms);
 }
 
 /** A refused request, in words, by its stable code. */

@@ -8,7 +8,8 @@ import { Connection } from './connection.js';
 import { openCrisisDialog } from './crisis.js';
 import { confirmDialog } from './dialogs.js';
 import { $, h, replaceChildren } from './dom.js';
-import { getLang, onLangChange, setLang, t, translateStatic } from './i18n.js';
+import { getLang, onLangChange, setLang, setSpaceTimeZone, t, translateStatic } from './i18n.js';
+import { OpeningController } from './opening.js';
 import { AdminPage } from './pages/admin.js';
 import { ApplyPage } from './pages/apply.js';
 import { linkButton, pageTitle } from './pages/common.js';
@@ -51,9 +52,12 @@ const app = {
   stamps: [],
   lobbyMap: { width: 960, height: 600 },
   rooms: null,
+  // The opening hours in the space: the closed page, the staff banner, the closing notices.
+  hours: null,
   // Set on signing in: the welcome panel takes focus once the space has opened.
   focusOnWelcome: false,
   notify,
+  dismissNotice,
 };
 
 let connStatus = { status: 'stopped' };
@@ -72,6 +76,17 @@ const ctx = {
     return app.config;
   },
   notify,
+  /** Asks the server once more where the opening hours stand (the home page, at a change). */
+  async refreshOpening() {
+    try {
+      const fresh = await getConfig();
+      app.config = { ...app.config, opening: fresh.opening, time_zone: fresh.time_zone };
+      setSpaceTimeZone(fresh.time_zone);
+    } catch {
+      // The page keeps what it knew; its words on the hours still stand.
+    }
+    return app.config.opening;
+  },
   guestEntered(signedIn) {
     session.adoptGuest(signedIn.token);
     enterSpace(signedIn.me, '/');
@@ -111,6 +126,7 @@ function applyLanguage() {
   renderStatus();
   currentPage?.render();
   app.rooms?.rerender();
+  app.hours?.render();
   updateTitle();
 }
 
@@ -179,13 +195,29 @@ el.signOut.addEventListener('click', async () => {
 
 // ---- notices and the connection indicator ---------------------------------------------
 
-/** A calm message in the notices region; `sticky` ones stay until dismissed. */
-function notify(text, { sticky = false } = {}) {
-  const item = h('div', { class: 'notice' },
+/**
+ * A calm message in the notices region; `sticky` ones stay until dismissed. A notice with a
+ * `key` replaces the one shown with the same key (the 1-minute closing notice the 10-minute one).
+ */
+function notify(text, { sticky = false, key = null } = {}) {
+  if (key) dismissNotice(key);
+  const item = h('div', { class: 'notice', dataset: key ? { key } : {} },
     h('p', { text }),
-    h('button', { type: 'button', class: 'quiet small', text: t('notice.dismiss'), on: { click: () => item.remove() } }));
+    h('button', { type: 'button', class: 'quiet small', text: t('notice.dismiss'), on: { click: () => dismiss(item) } }));
   el.notices.append(item);
   if (!sticky) setTimeout(() => item.remove(), NOTICE_MS);
+}
+
+/** Takes a notice away; a keyboard user who dismissed it is not left on nothing. */
+function dismiss(item) {
+  const hadFocus = item.contains(document.activeElement);
+  item.remove();
+  if (hadFocus) document.getElementById('main')?.focus();
+}
+
+/** Takes away the notice with `key`, if one is shown. */
+function dismissNotice(key) {
+  for (const item of el.notices.querySelectorAll('.notice')) if (item.dataset.key === key) dismiss(item);
 }
 
 function renderStatus() {
@@ -211,6 +243,7 @@ function startSpace(me) {
   app.me = me;
   app.isStaff = isStaffRole(me.role);
   app.rooms = new RoomsController(app, { nav: el.nav, views: el.views, home: el.home });
+  app.hours = new OpeningController(app, { appEl: el.app, nav: el.nav, views: el.views });
   el.home.hidden = true;
   app.conn = new Connection({
     token: () => session.token,
@@ -224,7 +257,14 @@ function startSpace(me) {
       app.lobbyMap = welcome.lobby_map;
       renderHeader();
       app.rooms.setRooms(welcome.rooms);
-      if (resumed) app.rooms.resume();
+      const stance = app.hours.welcome(welcome.opening);
+      if (stance === 'closed') {
+        // Someone who just signed in while it is closed starts at the closed page, announced.
+        if (app.focusOnWelcome && !currentPage) app.hours.focus();
+        app.focusOnWelcome = false;
+      } else if (stance === 'entering') {
+        app.focusOnWelcome = false;
+      } else if (resumed) app.rooms.resume();
       else {
         app.rooms.restore().then(() => {
           // Someone who just signed in starts at the welcome panel, announced.
@@ -235,7 +275,10 @@ function startSpace(me) {
       // A new role opens or closes the staff and admin pages.
       if (roleChanged && currentPage) route();
     },
-    onFrame: (frame) => app.rooms?.onFrame(frame),
+    onFrame: (frame) => {
+      if (app.hours?.onFrame(frame)) return;
+      app.rooms?.onFrame(frame);
+    },
     onStatus: (status, info) => {
       if (status !== 'open') app.rooms?.disconnected();
       connStatus = { status, reason: info?.reason, quiet: Boolean(info?.quiet) };
@@ -253,6 +296,8 @@ function startSpace(me) {
 function teardownSpace() {
   app.conn?.stop();
   app.conn = null;
+  app.hours?.destroy();
+  app.hours = null;
   app.rooms?.destroy();
   app.rooms = null;
   app.me = null;
@@ -354,7 +399,7 @@ function focusHeading() {
     initialRouteDone = true;
     return;
   }
-  const heading = currentPage ? el.page.querySelector('#page-title') : (el.app.querySelector('.room-view:not([hidden]) h2') || el.home.querySelector('h2'));
+  const heading = currentPage ? el.page.querySelector('#page-title') : (app.hours?.heading() || el.app.querySelector('.room-view:not([hidden]) h2') || el.home.querySelector('h2'));
   heading?.focus();
 }
 
@@ -417,6 +462,7 @@ async function boot() {
   let me;
   try {
     app.config = await getConfig();
+    setSpaceTimeZone(app.config.time_zone);
     me = await restoreSession();
   } catch {
     loadFailed();

@@ -199,7 +199,9 @@ export class RoomsController {
       if (m === 'participant') return t(kind === 'lobby' ? 'mode.participant.lobby' : 'mode.participant.chat');
       return t(`mode.${m}.desc`);
     };
-    return formDialog({
+    // Set when the space closed meanwhile (participants and families).
+    let closed = false;
+    const result = await formDialog({
       title: session ? t('mode.changeTitle', { room: name }) : t('mode.dialogTitle', { room: name }),
       intro: t('mode.dialogIntro'),
       submitLabel: session ? t('mode.changeSubmit') : t('mode.enter'),
@@ -210,10 +212,19 @@ export class RoomsController {
           rememberMode(kind, mode);
           return joined;
         } catch (err) {
+          // Closed meanwhile: the dialog goes, and the calm closed page says when it opens.
+          if (err.code === 'closed') {
+            closed = true;
+            this.app.hours?.refused(err.frame);
+            return null;
+          }
           throw new Error(errorText(err));
         }
       },
     });
+    // Focus came back from the dialog to where it was opened; the closed page is what is there now.
+    if (closed) this.app.hours?.focus();
+    return result;
   }
 
   async changeMode(session) {
@@ -298,11 +309,50 @@ export class RoomsController {
       try {
         await this.join(info, mode);
       } catch (err) {
+        if (err.code === 'closed') {
+          this.app.hours?.refused(err.frame);
+          return;
+        }
         this.app.notify(t('room.rejoinFailed', { room: this.roomName(info), error: errorText(err) }), { sticky: true });
       }
     }));
     this.persist();
     this.show(this.sessions.has(active) ? active : ([...this.sessions.keys()][0] || null));
+  }
+
+  /**
+   * The space closed to this person: the server has taken them out of every room. The views
+   * go; the list of rooms this tab was in stays, to go back into when it opens. Returns
+   * whether the person was in any room.
+   */
+  closeAll() {
+    const wasInside = this.sessions.size > 0;
+    for (const s of this.sessions.values()) s.destroy();
+    this.sessions.clear();
+    this.activeId = null;
+    this.renderNav();
+    this.renderHome();
+    return wasInside;
+  }
+
+  /**
+   * The space has opened while this page waited on the closed page: back into the rooms this
+   * tab was in when it closed, or else into the plaza if a way to be there was chosen before.
+   */
+  async enterOnOpening({ focus = false } = {}) {
+    const saved = (readSession(JOINED_KEY) || []).filter(({ id }) => this.rooms.some((r) => r.id === id && !r.archived));
+    if (!saved.length) {
+      // Only in a way this person chose before: nobody is made visible without choosing.
+      // Without one, the welcome panel offers the plaza and the ways to be there.
+      const lobby = this.rooms.find((r) => r.kind === 'lobby' && !r.archived);
+      const mode = lobby && rememberedMode(lobby.kind);
+      if (mode) {
+        writeSession(JOINED_KEY, [{ id: lobby.id, mode }]);
+        writeSession(ACTIVE_KEY, lobby.id);
+      }
+    }
+    await this.restore();
+    if (focus) this.show(this.activeId, { focus: true });
   }
 
   disconnected() {
@@ -316,6 +366,10 @@ export class RoomsController {
         .then(() => session.timeline.resendPending())
         .catch((err) => {
           if (err.code === 'disconnected' || err.code === 'timeout') return; // the next reconnect retries
+          if (err.code === 'closed') {
+            this.app.hours?.refused(err.frame);
+            return;
+          }
           const name = session.displayName();
           this.drop(session.id);
           this.app.notify(t('room.rejoinFailed', { room: name, error: errorText(err) }), { sticky: true });

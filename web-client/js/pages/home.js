@@ -1,19 +1,51 @@
 // The public home page: what this place is and whom it is for, the opening hours, how to
 // come in (apply → invitation mail → register), that anonymity and only watching are fine,
 // the crisis contacts, and the ways in for people who already have an account. While the
-// server allows guest entry, a trial entry without registering.
+// server allows guest entry, a trial entry without registering. Whether the space is open now
+// is said from /api/config and said anew when the hours it gave come round.
 
 import { crisisList } from '../crisis.js';
 import { h, replaceChildren } from '../dom.js';
 import { GuestEntry } from '../enter.js';
 import { getLang, t } from '../i18n.js';
+import { nextChange, openingAt, openingLine } from '../opening.js';
 import { linkButton, pageTitle, section } from './common.js';
+
+// setTimeout waits at most this long (about 24.8 days).
+const MAX_TIMER_MS = 2 ** 31 - 1;
+// Asked a little after a change, so that the server's clock has surely passed it too.
+const AFTER_CHANGE_MS = 1000;
 
 export class HomePage {
   constructor(ctx) {
     this.ctx = ctx;
     this.el = h('div', { class: 'page home-page' });
     this.guest = ctx.config.guest_entry ? new GuestEntry(ctx.config.limits, (signedIn) => ctx.guestEntered(signedIn)) : null;
+    this.timer = null;
+  }
+
+  destroy() {
+    clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** Renders the open-now line again when the hours last given say it changes. */
+  scheduleChange() {
+    clearTimeout(this.timer);
+    const at = nextChange(this.ctx.config.opening);
+    if (at === null) return;
+    this.timer = setTimeout(async () => {
+      // Past what the server said (a closing, say, with the next opening unknown): ask once.
+      if (!openingAt(this.ctx.config.opening)) await this.ctx.refreshOpening();
+      if (this.timer !== null) this.renderOpenNow();
+    }, Math.min(MAX_TIMER_MS, at - Date.now() + AFTER_CHANGE_MS));
+  }
+
+  renderOpenNow() {
+    const line = openingLine(this.ctx.config.opening);
+    this.openNow.textContent = line || '';
+    this.openNow.hidden = !line;
+    this.scheduleChange();
   }
 
   title() {
@@ -30,10 +62,12 @@ export class HomePage {
     const pickLang = (pair) => (pair ? (pair[lang] || pair.ja || pair.en || '') : '');
     const hours = pickLang(c.opening_hours);
     const operator = pickLang(c.operator);
+    this.openNow = h('p', { class: 'open-now' });
     replaceChildren(this.el,
       h('div', { class: 'page-card home-hero' },
         pageTitle(t('homePage.title', { space: this.space() })),
         h('p', { class: 'lead', text: t('enter.lead') }),
+        this.openNow,
         h('p', { text: t('homePage.what', { space: this.space() }) }),
         h('p', { text: t('homePage.people') }),
         operator ? h('p', { class: 'hint', text: t('homePage.operator', { operator }) }) : null,
@@ -71,5 +105,6 @@ export class HomePage {
           h('p', { text: t('crisis.lead') }),
           h('p', { class: 'crisis-urgent', text: t('crisis.urgent') }),
           crisisList(c.crisis_contacts))));
+    this.renderOpenNow();
   }
 }
