@@ -80,6 +80,18 @@ async fn attempt(
                 .await?
                 .status,
         ),
+        Action::ReadStatistics => http_ok(
+            server
+                .call(
+                    "GET",
+                    "/api/staff/statistics?month=2026-11",
+                    Some(&token),
+                    None,
+                    None,
+                )
+                .await?
+                .status,
+        ),
         Action::Moderate => {
             let (_, target) = server.guest(&format!("target{n}")).await?;
             let mut c = server.client(&token).await?;

@@ -203,6 +203,112 @@ async fn a_session_opens_goes_live_warns_and_closes_and_full_means_watch() -> an
     assert_eq!(code(&r), Some(ErrorCode::NotJoined), "{r:?}");
     let t = timetable(&server, tokyo(11, 25, 0, 0), tokyo(11, 26, 0, 0)).await?;
     assert_eq!(t.entries[0].phase, Phase::Ended);
+
+    // A second session at 16:00: はな comes back, by way of the room list.
+    let again = server
+        .call(
+            "POST",
+            &format!("/api/programmes/{programme}/sessions"),
+            Some(&staff),
+            None,
+            Some(&json!({"first_date": "2026-11-25", "start": "16:00", "minutes": 30})),
+        )
+        .await?;
+    assert_eq!(again.status, 201, "{}", again.body);
+    clock.advance(tokyo(11, 25, 15, 55) - tokyo(11, 25, 15, 0));
+    let second = wait_for_room(&mut p1, Phase::Open).await?;
+    p1.join(second.id.as_str(), Mode::Participant, None).await?;
+    p1.ok(json!({"type": "leave", "room": second.id})).await?;
+    p1.join(second.id.as_str(), Mode::ViewOnly, None).await?;
+
+    // The figures staff report: counts only, each person once per session, in their most
+    // present way; first time or returning; the most at once.
+    let (guest, _) = server.guest("のぞき").await?;
+    let path = "/api/staff/statistics?month=2026-11";
+    assert_eq!(
+        server
+            .call("GET", path, Some(&guest), None, None)
+            .await?
+            .status,
+        403
+    );
+    let r = server.call("GET", path, Some(&staff), None, None).await?;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let m: ibasho_protocol::programme::MonthStatistics = serde_json::from_value(r.json())?;
+    assert_eq!(m.sessions.len(), 2);
+    let (first, second) = (&m.sessions[0], &m.sessions[1]);
+    assert_eq!(
+        (
+            first.joined,
+            first.participant,
+            first.view_only,
+            first.first_time,
+            first.returning,
+            first.peak
+        ),
+        (2, 1, 1, 2, 0, 2)
+    );
+    assert_eq!(
+        (
+            second.joined,
+            second.participant,
+            second.first_time,
+            second.returning,
+            second.peak
+        ),
+        (1, 1, 0, 1, 1)
+    );
+    // The second has not started yet (people wait inside): not counted as held.
+    assert!(m.sessions[0].held && !m.sessions[1].held);
+    assert_eq!(
+        (
+            m.sessions_held,
+            m.joined,
+            m.people,
+            m.first_time,
+            m.returning
+        ),
+        (1, 3, 2, 2, 1)
+    );
+    assert!(
+        !r.body.contains("はな") && !r.body.contains("そら"),
+        "no names in the figures"
+    );
+    let csv = server
+        .call(
+            "GET",
+            "/api/staff/statistics.csv?month=2026-11",
+            Some(&staff),
+            None,
+            None,
+        )
+        .await?;
+    assert_eq!(csv.status, 200);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    let lines: Vec<&str> = csv.body.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(
+        lines[0],
+        "date,start,end,programme,category,status,joined,view_only,chat_only,participant,first_time,returning,peak"
+    );
+    assert_eq!(
+        lines[1],
+        "2026-11-25,14:00,15:00,みんなでランチ,meal,held,2,1,0,1,2,0,2"
+    );
+    assert_eq!(
+        lines[2],
+        "2026-11-25,16:00,16:30,みんなでランチ,meal,scheduled,1,0,0,1,0,1,1"
+    );
+    assert_eq!(lines[3], "2026-11,,,total,,1 held,3,1,0,2,2,1,");
+    let bad = server
+        .call(
+            "GET",
+            "/api/staff/statistics?month=november",
+            Some(&staff),
+            None,
+            None,
+        )
+        .await?;
+    assert_eq!(bad.status, 400);
     server.server.hub.check_invariants();
     Ok(())
 }
@@ -511,5 +617,112 @@ async fn hosts_pin_take_the_stage_give_a_voice_and_moderate_their_room() -> anyh
         Some("今日のテーマ：好きな音")
     );
     server.server.hub.check_invariants();
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_introduction_is_uploaded_checked_served_replaced_and_removed() -> anyhow::Result<()> {
+    let server = TestServer::start_with(|c| c.programmes.gallery_max_bytes = 4096).await?;
+    let (staff, _) = server.staff("しょくいん").await?;
+    let (guest, _) = server.guest("はな").await?;
+    let p = server
+        .call(
+            "POST",
+            "/api/programmes",
+            Some(&staff),
+            None,
+            Some(&json!({"title": "ライブお絵かき", "category": "art", "capacity": 30})),
+        )
+        .await?
+        .json();
+    let path = format!("/api/programmes/{}/gallery", p["id"].as_str().unwrap());
+    let put = |token: String, content_type: &'static str, body: Vec<u8>| {
+        let (server, path) = (&server, path.clone());
+        async move {
+            let auth = format!("Bearer {token}");
+            ibasho_e2e::http_bytes(
+                server.addr(),
+                "PUT",
+                &path,
+                &[("Authorization", &auth), ("Content-Type", content_type)],
+                &body,
+            )
+            .await
+        }
+    };
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend((0..500u32).map(|i| (i % 251) as u8));
+
+    assert_eq!(
+        put(guest.clone(), "image/png", png.clone()).await?.status,
+        403
+    );
+    for (content_type, body, field) in [
+        (
+            "text/html",
+            b"<script>alert(1)</script>".to_vec(),
+            "content_type",
+        ),
+        ("image/png", b"<script>alert(1)</script>".to_vec(), "file"),
+        ("video/mp4", png.clone(), "file"),
+        ("image/png", Vec::new(), "file"),
+        ("image/png", [png.clone(), vec![0; 4096]].concat(), "file"),
+    ] {
+        let r = put(staff.clone(), content_type, body).await?;
+        assert_eq!(r.status, 400, "{content_type}: {}", r.body);
+        assert_eq!(
+            r.json()["field"],
+            json!(field),
+            "{content_type}: {}",
+            r.body
+        );
+    }
+
+    let r = put(staff.clone(), "image/png", png.clone()).await?;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let item = r.json()["gallery"].clone();
+    assert_eq!(item["kind"], json!("upload"));
+    assert_eq!(item["content_type"], json!("image/png"));
+    assert_eq!(item["bytes"], json!(png.len()));
+    let url = item["url"].as_str().unwrap().to_owned();
+    let got = ibasho_e2e::http_bytes(server.addr(), "GET", &url, &[], b"").await?;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.header("content-type"), Some("image/png"));
+    assert_eq!(got.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(got.bytes, png);
+    // The public list shows it.
+    let list = server
+        .call("GET", "/api/programmes", None, None, None)
+        .await?
+        .json();
+    assert_eq!(list[0]["gallery"]["url"], json!(url));
+
+    // A replacement removes the old file; removing leaves nothing.
+    let mut webp = b"RIFF\x10\x00\x00\x00WEBPVP8 ".to_vec();
+    webp.extend([7u8; 40]);
+    let r = put(staff.clone(), "image/webp", webp).await?;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let new_url = r.json()["gallery"]["url"].as_str().unwrap().to_owned();
+    assert_eq!(
+        ibasho_e2e::http_bytes(server.addr(), "GET", &url, &[], b"")
+            .await?
+            .status,
+        404
+    );
+    let r = server
+        .call("DELETE", &path, Some(&staff), None, None)
+        .await?;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["gallery"], Value::Null);
+    assert_eq!(
+        ibasho_e2e::http_bytes(server.addr(), "GET", &new_url, &[], b"")
+            .await?
+            .status,
+        404
+    );
+    let left: Vec<_> = std::fs::read_dir(server.config.data_dir.join("gallery"))?
+        .map(|e| e.map(|e| e.file_name()))
+        .collect::<Result<_, _>>()?;
+    assert!(left.is_empty(), "left behind: {left:?}");
     Ok(())
 }

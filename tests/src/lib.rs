@@ -279,8 +279,10 @@ pub struct HttpReply {
     pub status: u16,
     /// Header names (lowercase) and values, in order.
     pub headers: Vec<(String, String)>,
-    /// The body.
+    /// The body, as text.
     pub body: String,
+    /// The body, as bytes.
+    pub bytes: Vec<u8>,
 }
 
 impl HttpReply {
@@ -329,10 +331,23 @@ pub async fn http_full(
     headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> anyhow::Result<HttpReply> {
+    let mut all = vec![("Content-Type", "application/json")];
+    all.extend_from_slice(headers);
+    http_bytes(addr, method, path, &all, body.unwrap_or("").as_bytes()).await
+}
+
+/// A request with any body; `headers` should include its Content-Type. The reply keeps the
+/// body's bytes as they came.
+pub async fn http_bytes(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> anyhow::Result<HttpReply> {
     let mut stream = TcpStream::connect(addr).await?;
-    let body = body.unwrap_or("");
     let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n",
         body.len()
     );
     if !headers
@@ -345,12 +360,16 @@ pub async fn http_full(
         req.push_str(&format!("{k}: {v}\r\n"));
     }
     req.push_str("\r\n");
-    req.push_str(body);
     stream.write_all(req.as_bytes()).await?;
+    stream.write_all(body).await?;
     let mut raw = Vec::new();
     tokio::time::timeout(WAIT, stream.read_to_end(&mut raw)).await??;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or((raw.len(), raw.len()), |at| (at, at + 4));
+    let head = String::from_utf8_lossy(&raw[..split.0]).into_owned();
+    let bytes = raw[split.1..].to_vec();
     let mut lines = head.lines();
     let status: u16 = lines
         .next()
@@ -364,7 +383,8 @@ pub async fn http_full(
     Ok(HttpReply {
         status,
         headers,
-        body: body.to_owned(),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes,
     })
 }
 

@@ -16,6 +16,8 @@ pub enum Action {
     ManageRooms,
     /// Create, edit, schedule and call off programmes and their sessions.
     ManageProgrammes,
+    /// Read the anonymous attendance figures of programme sessions.
+    ReadStatistics,
     /// Mute, remove and readmit members; delete any message.
     Moderate,
     /// See, invite from, decline and archive applications.
@@ -49,6 +51,7 @@ impl Action {
         Action::SeeWatchers,
         Action::ManageRooms,
         Action::ManageProgrammes,
+        Action::ReadStatistics,
         Action::Moderate,
         Action::ReviewApplications,
         Action::InviteParticipants,
@@ -70,6 +73,7 @@ impl Action {
             Action::SeeWatchers => "see_watchers",
             Action::ManageRooms => "manage_rooms",
             Action::ManageProgrammes => "manage_programmes",
+            Action::ReadStatistics => "read_statistics",
             Action::Moderate => "moderate",
             Action::ReviewApplications => "review_applications",
             Action::InviteParticipants => "invite_participants",
@@ -103,6 +107,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
         Action::SeeWatchers
         | Action::ManageRooms
         | Action::ManageProgrammes
+        | Action::ReadStatistics
         | Action::Moderate
         | Action::ReviewApplications
         | Action::InviteParticipants

@@ -43,6 +43,9 @@ pub(crate) struct RoomState {
     pub(crate) removed: HashSet<AccountId>,
     /// People a host gave a voice: they write on stage and may join in beyond capacity.
     pub(crate) voiced: HashSet<AccountId>,
+    /// The most visitors (people who do not work here) present at once since the room was
+    /// loaded.
+    peak: u32,
 }
 
 #[derive(Debug)]
@@ -195,6 +198,21 @@ impl RoomState {
             return Err(JoinRefusal::Full);
         }
         Ok(())
+    }
+
+    /// Notes how many visitors (people who do not work here) are present; returns the new
+    /// peak if this is one.
+    pub(crate) fn note_peak(&mut self) -> Option<u32> {
+        let visitors = self
+            .people
+            .values()
+            .filter(|p| !p.person.role.works_here())
+            .count();
+        let visitors = u32::try_from(visitors).unwrap_or(u32::MAX);
+        (visitors > self.peak).then(|| {
+            self.peak = visitors;
+            visitors
+        })
     }
 
     /// How many people are here in a mode that writes, not counting those `exempt` says.

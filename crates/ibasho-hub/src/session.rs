@@ -489,27 +489,54 @@ impl Session {
         };
         let pos = room.is_lobby().then(|| self.spawn_point());
         self.check_programme(&room, &info, mode)?;
-        let mut state = room.state();
-        state.admit(&info, self.me.id, staff).map_err(refuse)?;
-        state.add(&room_id, self.conn.clone(), self.me.clone(), mode, pos);
-        let frame = ServerFrame::Joined {
-            id,
-            room: info,
-            mode,
-            presence: state.presence(staff),
-            messages,
-            has_older,
-            missed,
-            reset,
-            muted_until: state.muted_until(self.me.id, self.now()),
-            removed,
+        let counted = info.kind == RoomKind::Programme && !self.me.role.works_here();
+        let new_peak = {
+            let mut state = room.state();
+            state.admit(&info, self.me.id, staff).map_err(refuse)?;
+            state.add(&room_id, self.conn.clone(), self.me.clone(), mode, pos);
+            let new_peak = if counted { state.note_peak() } else { None };
+            let frame = ServerFrame::Joined {
+                id,
+                room: info,
+                mode,
+                presence: state.presence(staff),
+                messages,
+                has_older,
+                missed,
+                reset,
+                muted_until: state.muted_until(self.me.id, self.now()),
+                removed,
+            };
+            self.conn.send_frame(&frame);
+            new_peak
         };
-        self.conn.send_frame(&frame);
-        drop(state);
+        if counted {
+            self.record_attendance(&room_id, mode, new_peak).await;
+        }
         if !self.joined.contains(&room_id) {
             self.joined.push(room_id);
         }
         Ok(())
+    }
+
+    /// For the statistics cities report: who came to a programme session and how (the most
+    /// present mode), and the most people at once. Anonymous in every report; a failure here
+    /// is logged, never felt by the person joining.
+    async fn record_attendance(&self, room: &RoomId, mode: Mode, peak: Option<u32>) {
+        let store = &self.hub.inner.store;
+        let result = async {
+            store
+                .record_attendance(room, self.me.id, mode, self.now())
+                .await?;
+            if let Some(peak) = peak {
+                store.record_peak(room, peak).await?;
+            }
+            Ok::<(), StoreError>(())
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::warn!(room = %room, error = %e, "attendance not recorded");
+        }
     }
 
     /// A programme room's own rules: the attendance modes it allows, its age bands, and its

@@ -5,8 +5,8 @@
 use async_trait::async_trait;
 use ibasho_protocol::api::{AccountStatus, AgeBand};
 use ibasho_protocol::{
-    AccountId, Avatar, Message, MessageId, Millis, Person, Role, RoomId, RoomInfo, SequencedEvent,
-    Stamp,
+    AccountId, Avatar, Message, MessageId, Millis, Mode, Person, Role, RoomId, RoomInfo,
+    SequencedEvent, Stamp,
 };
 
 /// Why a store call failed.
@@ -283,9 +283,27 @@ pub trait ModerationStore: Send + Sync {
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
 }
 
+/// Attendance of programme sessions, for the statistics cities report.
+#[async_trait]
+pub trait AttendanceStore: Send + Sync {
+    /// Notes that `account` is in `room` in `mode`; kept once per person and room, with the
+    /// first time and the most present mode.
+    async fn record_attendance(
+        &self,
+        room: &RoomId,
+        account: AccountId,
+        mode: Mode,
+        at: Millis,
+    ) -> Result<(), StoreError>;
+    /// Raises the room's recorded peak of people at once to `peak` if it is higher.
+    async fn record_peak(&self, room: &RoomId, peak: u32) -> Result<(), StoreError>;
+}
+
 /// Everything the hub persists, in one object.
 #[async_trait]
-pub trait HubStore: AccountStore + RoomStore + TimelineStore + ModerationStore {
+pub trait HubStore:
+    AccountStore + RoomStore + TimelineStore + ModerationStore + AttendanceStore
+{
     /// Whether the database answers (for `/healthz`).
     async fn ping(&self) -> Result<(), StoreError>;
 }

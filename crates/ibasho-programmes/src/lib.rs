@@ -8,11 +8,13 @@
 //! - [`catalogue`]: every programme and session in memory with its rule compiled; which
 //!   occurrences fall in a window, where each stands at an instant, the timetable. Pure.
 //! - [`ics`]: the public iCalendar feed.
+//! - [`stats`]: the anonymous figures cities report, per session and per month; CSV.
 //! - this module: [`Programmes`], the service: changes go to the store, then to the catalogue,
 //!   then wake the driver, which makes the hub's rooms match the catalogue at the hub's clock.
 
 pub mod catalogue;
 pub mod ics;
+pub mod stats;
 pub mod store;
 
 pub use catalogue::{Catalogue, InvalidSchedule, Occurrence};
@@ -143,6 +145,29 @@ impl Programmes {
         self.store.create_cancellation(&c).await?;
         self.change(|cat| cat.put_cancellation(c));
         Ok(())
+    }
+
+    /// A month's figures (`YYYY-MM` in the space's time zone); `None` for a month that does
+    /// not parse.
+    pub async fn month_statistics(
+        &self,
+        month: &str,
+    ) -> Result<Option<ibasho_protocol::programme::MonthStatistics>, StoreError> {
+        let Some(bounds) = stats::month_bounds(&self.catalogue(), month) else {
+            return Ok(None);
+        };
+        let (from, to) = stats::attendance_window(bounds.0, bounds.1);
+        let rows = self.store.attendance(from, to).await?;
+        let peaks = self.store.peaks(from, to).await?;
+        let now = self.now();
+        Ok(Some(stats::month(
+            &self.catalogue(),
+            month,
+            bounds,
+            now,
+            &rows,
+            &peaks,
+        )))
     }
 
     /// Makes the hub's programme rooms match the catalogue now: opens the rooms of

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use ibasho_hub::store::StoreError;
 use ibasho_protocol::api::AgeBand;
 use ibasho_protocol::programme::{Category, GalleryItem, SessionInput};
-use ibasho_protocol::{AccountId, Millis, Mode, ProgrammeId, SessionId};
+use ibasho_protocol::{AccountId, Millis, Mode, ProgrammeId, RoomId, SessionId};
 
 /// A programme as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,6 +69,19 @@ pub struct CancellationRecord {
     pub at: Millis,
 }
 
+/// One person's attendance of one session's room.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttendanceRow {
+    /// The room.
+    pub room: RoomId,
+    /// The person (never leaves the server: reports count).
+    pub account: AccountId,
+    /// The most present way they were there.
+    pub mode: Mode,
+    /// Their first programme session ever.
+    pub first_time: bool,
+}
+
 /// Programmes, sessions and cancellations. Methods in CRUD order.
 #[async_trait]
 pub trait ProgrammeStore: Send + Sync {
@@ -88,4 +101,8 @@ pub trait ProgrammeStore: Send + Sync {
     async fn create_cancellation(&self, c: &CancellationRecord) -> Result<(), StoreError>;
     /// Every occurrence called off.
     async fn cancellations(&self) -> Result<Vec<CancellationRecord>, StoreError>;
+    /// Attendance first recorded in `[from, to)`.
+    async fn attendance(&self, from: Millis, to: Millis) -> Result<Vec<AttendanceRow>, StoreError>;
+    /// The most people at once, per programme room created in `[from, to)`.
+    async fn peaks(&self, from: Millis, to: Millis) -> Result<Vec<(RoomId, u32)>, StoreError>;
 }

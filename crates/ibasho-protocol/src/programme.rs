@@ -254,3 +254,61 @@ pub struct Timetable {
     /// The occurrences overlapping the window, in order of start.
     pub entries: Vec<TimetableEntry>,
 }
+
+/// How many came to one session, and how. Aggregate and anonymous: counts only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionStatistics {
+    /// The programme's title.
+    pub title: String,
+    /// What it is about.
+    pub category: Category,
+    /// When it started.
+    pub start: Millis,
+    /// When it ended.
+    pub end: Millis,
+    /// Called off.
+    pub cancelled: bool,
+    /// It has started, and was not called off.
+    pub held: bool,
+    /// People who came in (each once, however often they came and went).
+    pub joined: u32,
+    /// Of them, by the most present way they were there.
+    pub view_only: u32,
+    /// Chat only.
+    pub chat_only: u32,
+    /// As participants.
+    pub participant: u32,
+    /// Of them, people at their first programme session ever.
+    pub first_time: u32,
+    /// Of them, people who had come to one before.
+    pub returning: u32,
+    /// The most people at once.
+    pub peak: u32,
+}
+
+/// A month's figures: every session that took place or was called off, and the totals.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonthStatistics {
+    /// `YYYY-MM`, in the space's time zone.
+    pub month: String,
+    /// The space's time zone.
+    pub time_zone: String,
+    /// Each session, in order.
+    pub sessions: Vec<SessionStatistics>,
+    /// Sessions that took place (not called off, started before now).
+    pub sessions_held: u32,
+    /// Sum of `joined` over the month's sessions.
+    pub joined: u32,
+    /// Different people who came to at least one session this month.
+    pub people: u32,
+    /// Sum of `first_time`.
+    pub first_time: u32,
+    /// Sum of `returning`.
+    pub returning: u32,
+    /// Sum of `view_only`.
+    pub view_only: u32,
+    /// Sum of `chat_only`.
+    pub chat_only: u32,
+    /// Sum of `participant`.
+    pub participant: u32,
+}

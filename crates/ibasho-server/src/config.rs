@@ -104,6 +104,8 @@ pub struct ProgrammesConfig {
     /// How often, in milliseconds, session rooms are opened, put live, warned and closed by
     /// the clock (changes by staff take effect at once).
     pub driver_tick_ms: u64,
+    /// Largest introduction file (image or video) staff may upload, in bytes.
+    pub gallery_max_bytes: u64,
 }
 
 impl Default for ProgrammesConfig {
@@ -111,6 +113,7 @@ impl Default for ProgrammesConfig {
         Self {
             allow_external_links: false,
             driver_tick_ms: 1000,
+            gallery_max_bytes: 50 * 1024 * 1024,
         }
     }
 }

@@ -8,6 +8,7 @@ use crate::auth::TokenKeys;
 use crate::config::Config;
 use crate::entry;
 use crate::error::{AppError, problem};
+use crate::gallery;
 use crate::mail::Mailer;
 use crate::programmes;
 use crate::ws;
@@ -263,10 +264,17 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/programmes/{id}/archive", post(programmes::archive))
         .route(
+            "/api/programmes/{id}/gallery",
+            put(gallery::upload).delete(gallery::remove),
+        )
+        .nest_service("/gallery", ServeDir::new(gallery::dir(&state)))
+        .route(
             "/api/programmes/{id}/sessions",
             post(programmes::create_session),
         )
         .route("/api/staff/programmes", get(programmes::list_all))
+        .route("/api/staff/statistics", get(programmes::statistics))
+        .route("/api/staff/statistics.csv", get(programmes::statistics_csv))
         .route("/api/sessions/preview", post(programmes::preview))
         .route("/api/sessions/{id}", put(programmes::update_session))
         .route("/api/sessions/{id}/cancel", post(programmes::cancel))
@@ -316,6 +324,10 @@ async fn public_config(State(state): State<AppState>) -> Response {
         "space_name": c.home.space_name,
         "opening_hours": { "ja": c.home.opening_hours_ja, "en": c.home.opening_hours_en },
         "opening": state.hub.opening(),
+        "gallery": {
+            "types": crate::gallery::accepted_types(),
+            "max_bytes": c.programmes.gallery_max_bytes,
+        },
         "time_zone": c.opening_hours.time_zone,
         "operator": { "ja": c.home.operator_ja, "en": c.home.operator_en },
         "crisis_contacts": c.crisis_contacts,

@@ -25,6 +25,7 @@ pub mod auth;
 pub mod config;
 pub mod entry;
 pub mod error;
+pub mod gallery;
 pub mod http;
 pub mod mail;
 pub mod programmes;

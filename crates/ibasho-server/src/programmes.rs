@@ -31,7 +31,7 @@ pub const PREVIEW_COUNT: usize = 12;
 
 const DAY_MS: Millis = 86_400_000;
 
-fn store_error(e: StoreError) -> AppError {
+pub(crate) fn store_error(e: StoreError) -> AppError {
     match e {
         StoreError::NotFound => {
             AppError::client(ErrorCode::NotFound, "no such programme or session")
@@ -51,7 +51,7 @@ fn programme_error(e: ProgrammeError) -> AppError {
     }
 }
 
-fn parse_id<T: std::str::FromStr>(s: &str) -> Result<T, AppError> {
+pub(crate) fn parse_id<T: std::str::FromStr>(s: &str) -> Result<T, AppError> {
     s.parse()
         .map_err(|_| AppError::client(ErrorCode::NotFound, "no such programme or session"))
 }
@@ -131,7 +131,7 @@ async fn check_programme(state: &AppState, input: &ProgrammeInput) -> Result<(),
     Ok(())
 }
 
-async fn view(state: &AppState, p: &ProgrammeRecord) -> Result<ProgrammeView, AppError> {
+pub(crate) async fn view(state: &AppState, p: &ProgrammeRecord) -> Result<ProgrammeView, AppError> {
     let mut hosts = Vec::with_capacity(p.hosts.len());
     for id in &p.hosts {
         if let Some(a) = state.hub.store().account(*id).await.map_err(store_error)? {
@@ -152,7 +152,10 @@ async fn view(state: &AppState, p: &ProgrammeRecord) -> Result<ProgrammeView, Ap
     })
 }
 
-fn programme_record(state: &AppState, id: ProgrammeId) -> Result<ProgrammeRecord, AppError> {
+pub(crate) fn programme_record(
+    state: &AppState,
+    id: ProgrammeId,
+) -> Result<ProgrammeRecord, AppError> {
     state
         .programmes
         .catalogue()
@@ -168,6 +171,19 @@ fn session_record(state: &AppState, id: SessionId) -> Result<SessionRecord, AppE
         .session(id)
         .cloned()
         .ok_or_else(|| store_error(StoreError::NotFound))
+}
+
+/// Stores a changed programme, stamped with the time of the change.
+pub(crate) async fn save_programme(
+    state: &AppState,
+    record: &mut ProgrammeRecord,
+) -> Result<(), AppError> {
+    record.updated_at = state.now();
+    state
+        .programmes
+        .update_programme(record.clone())
+        .await
+        .map_err(store_error)
 }
 
 fn session_view(s: &SessionRecord) -> SessionView {
@@ -287,12 +303,7 @@ pub(crate) async fn update(
     } else if matches!(record.gallery, Some(GalleryItem::Link { .. })) {
         record.gallery = None;
     }
-    record.updated_at = state.now();
-    state
-        .programmes
-        .update_programme(record.clone())
-        .await
-        .map_err(store_error)?;
+    save_programme(&state, &mut record).await?;
     Ok(Json(view(&state, &record).await?).into_response())
 }
 
@@ -306,12 +317,7 @@ pub(crate) async fn archive(
     let id: ProgrammeId = parse_id(&id)?;
     let mut record = programme_record(&state, id)?;
     record.archived = true;
-    record.updated_at = state.now();
-    state
-        .programmes
-        .update_programme(record.clone())
-        .await
-        .map_err(store_error)?;
+    save_programme(&state, &mut record).await?;
     Ok(Json(view(&state, &record).await?).into_response())
 }
 
@@ -529,6 +535,53 @@ pub(crate) async fn calendar(State(state): State<AppState>) -> Result<Response, 
         [
             (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct MonthQuery {
+    month: String,
+}
+
+async fn month_statistics(
+    state: &AppState,
+    caller: &Caller,
+    month: &str,
+) -> Result<ibasho_protocol::programme::MonthStatistics, AppError> {
+    caller.require(Action::ReadStatistics)?;
+    state
+        .programmes
+        .month_statistics(month)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| AppError::field(ErrorCode::InvalidInput, "month", "give a month as YYYY-MM"))
+}
+
+/// `GET /api/staff/statistics?month=YYYY-MM` (staff): the month's figures.
+pub(crate) async fn statistics(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<MonthQuery>,
+) -> Result<Response, AppError> {
+    Ok(Json(month_statistics(&state, &caller, &q.month).await?).into_response())
+}
+
+/// `GET /api/staff/statistics.csv?month=YYYY-MM` (staff): the same as a CSV download.
+pub(crate) async fn statistics_csv(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<MonthQuery>,
+) -> Result<Response, AppError> {
+    let m = month_statistics(&state, &caller, &q.month).await?;
+    let body = ibasho_programmes::stats::csv(&state.programmes.catalogue(), &m);
+    let disposition = format!("attachment; filename=\"ibasho-{}.csv\"", m.month);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
         ],
         body,
     )

@@ -4,8 +4,9 @@ use crate::sqlite::{SqliteStore, backend, enum_value, parse_enum, parse_id};
 use async_trait::async_trait;
 use ibasho_hub::store::StoreError;
 use ibasho_programmes::store::{
-    CancellationRecord, ProgrammeRecord, ProgrammeStore, SessionRecord,
+    AttendanceRow, CancellationRecord, ProgrammeRecord, ProgrammeStore, SessionRecord,
 };
+use ibasho_protocol::{Millis, Mode, RoomId};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::Row;
@@ -193,6 +194,56 @@ impl ProgrammeStore for SqliteStore {
                     by: parse_id(row.get::<&str, _>("created_by"))?,
                     at: row.get("created_at"),
                 })
+            })
+            .collect()
+    }
+
+    async fn attendance(&self, from: Millis, to: Millis) -> Result<Vec<AttendanceRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT a.room_id, a.account_id, a.mode_rank, NOT EXISTS (SELECT 1 FROM \
+             programme_attendance b WHERE b.account_id = a.account_id AND \
+             b.first_joined_at < a.first_joined_at) AS first_time \
+             FROM programme_attendance a WHERE a.first_joined_at >= ? AND a.first_joined_at < ?",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(self.pool())
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|row| {
+                Ok(AttendanceRow {
+                    room: RoomId::parse(row.get::<&str, _>("room_id"))
+                        .ok_or_else(|| backend("bad stored room id"))?,
+                    account: parse_id(row.get::<&str, _>("account_id"))?,
+                    mode: match row.get::<i64, _>("mode_rank") {
+                        0 => Mode::ViewOnly,
+                        1 => Mode::ChatOnly,
+                        _ => Mode::Participant,
+                    },
+                    first_time: row.get::<i64, _>("first_time") != 0,
+                })
+            })
+            .collect()
+    }
+
+    async fn peaks(&self, from: Millis, to: Millis) -> Result<Vec<(RoomId, u32)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, peak FROM rooms WHERE kind = 'programme' AND created_at >= ? \
+             AND created_at < ?",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(self.pool())
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    RoomId::parse(row.get::<&str, _>("id"))
+                        .ok_or_else(|| backend("bad stored room id"))?,
+                    u32::try_from(row.get::<i64, _>("peak")).unwrap_or(0),
+                ))
             })
             .collect()
     }

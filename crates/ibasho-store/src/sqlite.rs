@@ -2,12 +2,13 @@
 
 use async_trait::async_trait;
 use ibasho_hub::store::{
-    AccountRecord, AccountStore, Appended, AuditEntry, HubStore, MessageMeta, ModerationStore,
-    MuteRecord, NewAccount, RoomRecord, RoomStore, StoreError, TimelineChange, TimelineStore,
+    AccountRecord, AccountStore, Appended, AttendanceStore, AuditEntry, HubStore, MessageMeta,
+    ModerationStore, MuteRecord, NewAccount, RoomRecord, RoomStore, StoreError, TimelineChange,
+    TimelineStore,
 };
 use ibasho_protocol::{
-    AccountId, Avatar, Message, MessageId, Millis, Person, Reaction, RoomEvent, RoomId, RoomInfo,
-    SequencedEvent,
+    AccountId, Avatar, Message, MessageId, Millis, Mode, Person, Reaction, RoomEvent, RoomId,
+    RoomInfo, SequencedEvent,
 };
 use serde::{Serialize, de::DeserializeOwned};
 use sqlx::sqlite::{
@@ -801,6 +802,50 @@ impl ModerationStore for SqliteStore {
                 })
             })
             .collect()
+    }
+}
+
+/// How present a mode is, as stored in `programme_attendance.mode_rank`.
+pub(crate) fn mode_rank(mode: Mode) -> i64 {
+    match mode {
+        Mode::ViewOnly => 0,
+        Mode::ChatOnly => 1,
+        Mode::Participant => 2,
+    }
+}
+
+#[async_trait]
+impl AttendanceStore for SqliteStore {
+    async fn record_attendance(
+        &self,
+        room: &RoomId,
+        account: AccountId,
+        mode: Mode,
+        at: Millis,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO programme_attendance (room_id, account_id, mode_rank, first_joined_at) \
+             VALUES (?, ?, ?, ?) ON CONFLICT (room_id, account_id) \
+             DO UPDATE SET mode_rank = MAX(mode_rank, excluded.mode_rank)",
+        )
+        .bind(room.as_str())
+        .bind(account.to_string())
+        .bind(mode_rank(mode))
+        .bind(at)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn record_peak(&self, room: &RoomId, peak: u32) -> Result<(), StoreError> {
+        sqlx::query("UPDATE rooms SET peak = MAX(peak, ?) WHERE id = ?")
+            .bind(i64::from(peak))
+            .bind(room.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
     }
 }
 
