@@ -367,3 +367,157 @@ impl Catalogue {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ibasho_protocol::programme::Category;
+    use ibasho_protocol::{AccountId, Mode};
+    use ibasho_schedule::OpeningHoursConfig;
+    use ibasho_schedule::chrono::{NaiveDate, TimeZone};
+    use proptest::prelude::*;
+
+    fn tokyo(y: i32, m: u32, d: u32, h: u32, min: u32) -> Millis {
+        ibasho_schedule::chrono_tz::Asia::Tokyo
+            .with_ymd_and_hms(y, m, d, h, min, 0)
+            .unwrap()
+            .timestamp_millis()
+    }
+
+    fn programme() -> ProgrammeRecord {
+        ProgrammeRecord {
+            id: ProgrammeId::new_v7(),
+            title: "みんなでランチ".into(),
+            description: String::new(),
+            category: Category::Meal,
+            hosts: vec![AccountId::new_v7()],
+            modes: vec![Mode::ViewOnly, Mode::Participant],
+            capacity: 8,
+            age_bands: Vec::new(),
+            gallery: None,
+            archived: false,
+            created_by: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    fn session(p: &ProgrammeRecord, rrule: &str, updated_at: Millis) -> SessionRecord {
+        SessionRecord {
+            id: SessionId::new_v7(),
+            programme: p.id,
+            schedule: SessionInput {
+                first_date: "2026-01-01".into(),
+                start: "14:00".into(),
+                minutes: 60,
+                rrule: rrule.into(),
+                except_dates: Vec::new(),
+                extra_dates: Vec::new(),
+                open_before_minutes: 10,
+                warn_before_minutes: 5,
+            },
+            cancelled: None,
+            created_at: 0,
+            updated_at,
+        }
+    }
+
+    fn catalogue(
+        closed: &[NaiveDate],
+        sessions: Vec<SessionRecord>,
+        p: ProgrammeRecord,
+    ) -> Catalogue {
+        let config = OpeningHoursConfig {
+            closed_days: closed.iter().map(ToString::to_string).collect(),
+            ..OpeningHoursConfig::default()
+        };
+        Catalogue::new(
+            OpeningHours::from_config(&config).unwrap(),
+            vec![p],
+            sessions,
+            Vec::new(),
+        )
+    }
+
+    #[test]
+    fn an_occurrence_is_scheduled_open_live_ended_and_a_series_cancels_from_then_on() {
+        let p = programme();
+        let mut s = session(&p, "FREQ=WEEKLY;BYDAY=WE", 0);
+        let cat = catalogue(&[], vec![s.clone()], p.clone());
+        // Wednesdays inside opening hours in November 2026: the 11th, 18th and 25th (the 4th
+        // is the 1st Wednesday, closed).
+        let nov = cat.occurrences(tokyo(2026, 11, 1, 0, 0), tokyo(2026, 12, 1, 0, 0));
+        let starts: Vec<Millis> = nov.iter().map(|o| o.start).collect();
+        assert_eq!(
+            starts,
+            vec![
+                tokyo(2026, 11, 11, 14, 0),
+                tokyo(2026, 11, 18, 14, 0),
+                tokyo(2026, 11, 25, 14, 0)
+            ]
+        );
+        let o = &nov[0];
+        assert_eq!(o.phase(tokyo(2026, 11, 11, 13, 49)), Phase::Scheduled);
+        assert_eq!(o.phase(tokyo(2026, 11, 11, 13, 50)), Phase::Open);
+        assert_eq!(o.phase(tokyo(2026, 11, 11, 14, 0)), Phase::Live);
+        assert_eq!(o.warn_at, tokyo(2026, 11, 11, 14, 55));
+        assert_eq!(o.phase(tokyo(2026, 11, 11, 15, 0)), Phase::Ended);
+        let info = cat.room_info(o, tokyo(2026, 11, 11, 14, 0), 1000).unwrap();
+        assert_eq!(info.id, o.room());
+        assert_eq!(info.programme.as_ref().map(|r| r.phase), Some(Phase::Live));
+        assert_eq!(info.name, "みんなでランチ 11/11 14:00");
+
+        // The series is called off on the 15th: the 11th took place, the rest do not.
+        s.cancelled = Some("年末でお休みします".into());
+        s.updated_at = tokyo(2026, 11, 15, 9, 0);
+        let cat = catalogue(&[], vec![s], p);
+        let phases: Vec<Phase> = cat
+            .occurrences(tokyo(2026, 11, 1, 0, 0), tokyo(2026, 12, 1, 0, 0))
+            .iter()
+            .map(|o| o.phase(tokyo(2026, 11, 16, 0, 0)))
+            .collect();
+        assert_eq!(
+            phases,
+            vec![Phase::Ended, Phase::Cancelled, Phase::Cancelled]
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Whatever the rule and whatever days are closed, no session takes place on a closed
+        /// day, and every one lies inside opening hours.
+        #[test]
+        fn generated_sessions_never_fall_on_closed_days_or_outside_hours(
+            offsets in proptest::collection::vec(0u32..200, 0..30),
+            rule in prop_oneof![
+                Just("FREQ=DAILY"),
+                Just("FREQ=WEEKLY;BYDAY=WE,SA"),
+                Just("FREQ=MONTHLY;BYDAY=2WE,3WE,4WE"),
+                Just("FREQ=MONTHLY;BYDAY=1SA"),
+            ],
+        ) {
+            let base = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+            let closed: Vec<NaiveDate> = offsets
+                .iter()
+                .map(|o| base + ibasho_schedule::chrono::Duration::days(i64::from(*o)))
+                .collect();
+            let p = programme();
+            let s = session(&p, rule, 0);
+            let cat = catalogue(&closed, vec![s], p);
+            let hours = OpeningHours::from_config(&OpeningHoursConfig {
+                closed_days: closed.iter().map(ToString::to_string).collect(),
+                ..OpeningHoursConfig::default()
+            })
+            .unwrap();
+            let occurrences = cat.occurrences(tokyo(2026, 1, 1, 0, 0), tokyo(2026, 7, 20, 0, 0));
+            prop_assert!(!occurrences.is_empty() || rule == "FREQ=MONTHLY;BYDAY=1SA");
+            for o in occurrences {
+                let day = instant(o.start).with_timezone(&cat.tz()).date_naive();
+                prop_assert!(!closed.contains(&day), "a session on closed day {}", day);
+                let period = hours.current(instant(o.start));
+                prop_assert!(period.is_some_and(|p| millis(p.end) >= o.end), "outside hours: {}", day);
+            }
+        }
+    }
+}
