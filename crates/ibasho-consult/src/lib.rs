@@ -1,0 +1,21 @@
+//! Private consultations for ibasho: routing consult requests to counsellors.
+//!
+//! Pure logic, driven by events with the time passed in; each event returns the decisions for
+//! the server to carry out (offer, withdraw, start, requeue, end). No sockets, no database, no
+//! clock: the server owns those, and a test can play any sequence of events. `docs/consult.md`
+//! explains the policy and the states.
+//!
+//! # Layout
+//!
+//! - [`router`]: [`Router`], the queue, the offers and the consults under way.
+//! - [`crisis`]: [`CrisisWords`], the configurable words that make a request urgent, matched
+//!   however they are typed.
+
+pub mod crisis;
+pub mod router;
+
+pub use crisis::CrisisWords;
+pub use router::{
+    Availability, ConsultId, Decision, End, Profession, Refused, RequestSpec, Router, RouterConfig,
+    State,
+};

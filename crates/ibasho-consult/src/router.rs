@@ -1,0 +1,839 @@
+//! The router: who waits, who is offered to whom, who talks with whom. Every method takes the
+//! time it happens at and returns the [`Decision`]s for the server to carry out, in order.
+//! Nothing here reads a clock or touches I/O, so a test can play any sequence of events.
+
+use ibasho_protocol::{AccountId, Millis};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+
+/// A consult request's id, given by the router in order of arrival.
+pub type ConsultId = u64;
+
+/// A counsellor's profession.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Profession {
+    /// 臨床心理士・公認心理師.
+    ClinicalPsychologist,
+    /// 社会福祉士・精神保健福祉士.
+    SocialWorker,
+    /// Another profession.
+    Other,
+}
+
+/// Settings of the router.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouterConfig {
+    /// How long an offer waits for an answer before it moves on.
+    pub offer_timeout_ms: Millis,
+    /// How long a counsellor who dropped mid-consult has to come back.
+    pub reconnect_grace_ms: Millis,
+    /// After this long waiting, a request's preferred profession is widened to any, so that
+    /// a preference never leaves someone waiting while a counsellor is free.
+    pub widen_after_ms: Millis,
+    /// How many recent consults the estimated wait is taken from.
+    pub recent_consults: usize,
+}
+
+impl Default for RouterConfig {
+    fn default() -> Self {
+        Self {
+            offer_timeout_ms: 60_000,
+            reconnect_grace_ms: 120_000,
+            widen_after_ms: 600_000,
+            recent_consults: 20,
+        }
+    }
+}
+
+/// What a requester asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestSpec {
+    /// Who asks.
+    pub requester: AccountId,
+    /// The profession they would like; `None`: anyone.
+    pub profession: Option<Profession>,
+    /// Urgent from the start (a crisis word in the first message).
+    pub urgent: bool,
+}
+
+/// Where a request stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum State {
+    /// In the queue.
+    Waiting,
+    /// Offered to a counsellor until `until`.
+    Offered {
+        /// To whom.
+        counsellor: AccountId,
+        /// When the offer lapses.
+        until: Millis,
+    },
+    /// A counsellor and the requester are talking.
+    Active {
+        /// The counsellor.
+        counsellor: AccountId,
+        /// Set while the counsellor is disconnected: when their grace ends.
+        interrupted_until: Option<Millis>,
+    },
+    /// Over, for good.
+    Ended(End),
+}
+
+/// How a request ended. Every request ends exactly once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum End {
+    /// The consult took place and one side ended it.
+    Completed,
+    /// The requester withdrew before or during it.
+    Cancelled,
+    /// No one was free; the requester left a message to be contacted at the next opening.
+    LeftMessage,
+    /// The space closed while the request still waited.
+    Closed,
+}
+
+/// Something the server must do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Offer the request to the counsellor, with a countdown to `until`.
+    Offer {
+        /// The request.
+        consult: ConsultId,
+        /// To whom.
+        counsellor: AccountId,
+        /// When it lapses.
+        until: Millis,
+    },
+    /// The offer is no longer open (answered elsewhere, lapsed, withdrawn).
+    Withdraw {
+        /// The request.
+        consult: ConsultId,
+        /// From whom.
+        counsellor: AccountId,
+    },
+    /// The consult starts: open its private room for these two.
+    Start {
+        /// The request.
+        consult: ConsultId,
+        /// The counsellor.
+        counsellor: AccountId,
+    },
+    /// The counsellor left the consult (grace over, or a transfer); it waits again, at the
+    /// front, with its transcript.
+    Requeued {
+        /// The request.
+        consult: ConsultId,
+        /// Who left.
+        counsellor: AccountId,
+    },
+    /// The request ended.
+    Ended {
+        /// The request.
+        consult: ConsultId,
+        /// How.
+        end: End,
+    },
+    /// The request became urgent.
+    Urgent {
+        /// The request.
+        consult: ConsultId,
+    },
+}
+
+/// Why an event was refused. Nothing changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// No such request, or it has ended.
+    UnknownConsult,
+    /// No such counsellor.
+    UnknownCounsellor,
+    /// The queue is closed (outside opening hours).
+    QueueClosed,
+    /// The request is not in a state that allows this.
+    WrongState,
+    /// The requester already has a request that has not ended.
+    AlreadyWaiting,
+}
+
+/// A counsellor's availability.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Availability {
+    /// Takes new consults.
+    Available,
+    /// Finishes what they have; takes nothing new.
+    Away,
+    /// Not connected.
+    Offline,
+}
+
+#[derive(Clone, Debug)]
+struct Counsellor {
+    professions: Vec<Profession>,
+    capacity: u32,
+    availability: Availability,
+    active: u32,
+    offered: Option<ConsultId>,
+    /// Since when they have had nothing to do (for "idle the longest").
+    idle_since: Millis,
+}
+
+/// Where a request sorts in the queue: urgent before normal; within a class, consults that
+/// were interrupted or transferred before fresh ones; then by arrival.
+type Key = (u8, u8, Millis, ConsultId);
+
+#[derive(Clone, Debug)]
+struct Request {
+    spec: RequestSpec,
+    state: State,
+    queued_at: Millis,
+    front: bool,
+    /// Counsellors who declined it or let it lapse, or handed it on.
+    passed_by: HashSet<AccountId>,
+    /// A transfer to one counsellor in particular.
+    only: Option<AccountId>,
+    started_at: Option<Millis>,
+}
+
+impl Request {
+    fn key(&self, id: ConsultId) -> Key {
+        (
+            u8::from(!self.spec.urgent),
+            u8::from(!self.front),
+            self.queued_at,
+            id,
+        )
+    }
+}
+
+/// The router.
+#[derive(Clone, Debug)]
+pub struct Router {
+    config: RouterConfig,
+    open: bool,
+    next_id: ConsultId,
+    /// Requests that have not ended.
+    requests: HashMap<ConsultId, Request>,
+    /// Requests that have ended, and how (kept so that a late event about one is refused).
+    ended: HashMap<ConsultId, State>,
+    /// The request each requester has open (one at a time).
+    by_requester: HashMap<AccountId, ConsultId>,
+    queue: BTreeMap<Key, ConsultId>,
+    counsellors: HashMap<AccountId, Counsellor>,
+    recent: VecDeque<Millis>,
+}
+
+impl Router {
+    /// An empty router with the queue open.
+    pub fn new(config: RouterConfig) -> Self {
+        Self {
+            config,
+            open: true,
+            next_id: 1,
+            requests: HashMap::new(),
+            ended: HashMap::new(),
+            by_requester: HashMap::new(),
+            queue: BTreeMap::new(),
+            counsellors: HashMap::new(),
+            recent: VecDeque::new(),
+        }
+    }
+
+    // ---- reading ------------------------------------------------------------------------
+
+    /// Where a request stands.
+    pub fn state(&self, id: ConsultId) -> Option<&State> {
+        self.requests
+            .get(&id)
+            .map(|r| &r.state)
+            .or_else(|| self.ended.get(&id))
+    }
+
+    /// Whether a request is urgent.
+    pub fn is_urgent(&self, id: ConsultId) -> bool {
+        self.requests.get(&id).is_some_and(|r| r.spec.urgent)
+    }
+
+    /// Every request ever made (ended ones too), by id.
+    pub fn ids(&self) -> impl Iterator<Item = ConsultId> + '_ {
+        self.requests.keys().chain(self.ended.keys()).copied()
+    }
+
+    /// A waiting request's place in the queue (1 = next), counting only requests ahead of it.
+    pub fn position(&self, id: ConsultId) -> Option<usize> {
+        let r = self.requests.get(&id)?;
+        if !matches!(r.state, State::Waiting | State::Offered { .. }) {
+            return None;
+        }
+        let key = r.key(id);
+        Some(self.queue.range(..key).count() + 1)
+    }
+
+    /// An estimate of the wait for a request, from the length of recent consults and the
+    /// counsellors available now; `None` while there is no history or no one is available.
+    pub fn estimated_wait(&self, id: ConsultId) -> Option<Millis> {
+        let position = i64::try_from(self.position(id)?).ok()?;
+        if self.recent.is_empty() {
+            return None;
+        }
+        let average = self.recent.iter().sum::<Millis>() / self.recent.len() as i64;
+        let seats: i64 = self
+            .counsellors
+            .values()
+            .filter(|c| c.availability == Availability::Available)
+            .map(|c| i64::from(c.capacity))
+            .sum();
+        if seats == 0 {
+            return None;
+        }
+        // The requests ahead, served `seats` at a time.
+        Some((position - 1) / seats * average + average / 2)
+    }
+
+    /// How many wait, urgent and in all.
+    pub fn waiting(&self) -> (usize, usize) {
+        let urgent = self.queue.keys().filter(|k| k.0 == 0).count();
+        (urgent, self.queue.len())
+    }
+
+    /// The requests in queue order, with their state (waiting or offered).
+    pub fn queue(&self) -> Vec<ConsultId> {
+        self.queue.values().copied().collect()
+    }
+
+    // ---- counsellors ----------------------------------------------------------------------
+
+    /// A counsellor signs in, or changes what they take. Returns the offers that follow.
+    pub fn set_counsellor(
+        &mut self,
+        now: Millis,
+        id: AccountId,
+        professions: Vec<Profession>,
+        capacity: u32,
+        availability: Availability,
+    ) -> Vec<Decision> {
+        let mut out = Vec::new();
+        let c = self.counsellors.entry(id).or_insert(Counsellor {
+            professions: Vec::new(),
+            capacity: 1,
+            availability: Availability::Offline,
+            active: 0,
+            offered: None,
+            idle_since: now,
+        });
+        c.professions = professions;
+        // Lowering it below what they have now takes effect as their consults end.
+        c.capacity = capacity.max(1).max(c.active);
+        let was = c.availability;
+        c.availability = availability;
+        if was != Availability::Available && availability == Availability::Available {
+            c.idle_since = now;
+        }
+        let reconnected = was == Availability::Offline && availability != Availability::Offline;
+        // Not taking new consults, or no room for the one on offer: the offer moves on.
+        if let Some(offered) = c.offered
+            && (availability != Availability::Available || c.active + 1 > c.capacity)
+        {
+            self.lapse(offered, &mut out);
+        }
+        if reconnected {
+            // Back within the grace: the consults go on.
+            for r in self.requests.values_mut() {
+                if let State::Active {
+                    counsellor,
+                    interrupted_until,
+                } = &mut r.state
+                    && *counsellor == id
+                {
+                    *interrupted_until = None;
+                }
+            }
+        }
+        self.assign(now, &mut out);
+        out
+    }
+
+    /// A counsellor's connection dropped: no new offers; their open offer lapses; their
+    /// consults wait for them for the grace period.
+    pub fn counsellor_disconnected(&mut self, now: Millis, id: AccountId) -> Vec<Decision> {
+        let mut out = Vec::new();
+        let Some(c) = self.counsellors.get_mut(&id) else {
+            return out;
+        };
+        c.availability = Availability::Offline;
+        if let Some(offered) = c.offered {
+            self.lapse(offered, &mut out);
+        }
+        let until = now + self.config.reconnect_grace_ms;
+        for r in self.requests.values_mut() {
+            if let State::Active {
+                counsellor,
+                interrupted_until,
+            } = &mut r.state
+                && *counsellor == id
+            {
+                interrupted_until.get_or_insert(until);
+            }
+        }
+        self.assign(now, &mut out);
+        out
+    }
+
+    // ---- requests ---------------------------------------------------------------------
+
+    /// A request comes in.
+    pub fn submit(
+        &mut self,
+        now: Millis,
+        spec: RequestSpec,
+    ) -> Result<(ConsultId, Vec<Decision>), Refused> {
+        if !self.open {
+            return Err(Refused::QueueClosed);
+        }
+        if self.by_requester.contains_key(&spec.requester) {
+            return Err(Refused::AlreadyWaiting);
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        self.by_requester.insert(spec.requester, id);
+        let request = Request {
+            spec,
+            state: State::Waiting,
+            queued_at: now,
+            front: false,
+            passed_by: HashSet::new(),
+            only: None,
+            started_at: None,
+        };
+        self.queue.insert(request.key(id), id);
+        self.requests.insert(id, request);
+        let mut out = Vec::new();
+        if self.requests[&id].spec.urgent {
+            out.push(Decision::Urgent { consult: id });
+        }
+        self.assign(now, &mut out);
+        Ok((id, out))
+    }
+
+    /// Marks a request urgent (a crisis word in a later message, or a counsellor's or staff
+    /// member's flag). It moves ahead of every normal request.
+    pub fn flag_urgent(&mut self, now: Millis, id: ConsultId) -> Result<Vec<Decision>, Refused> {
+        let r = self.live(id)?;
+        if r.spec.urgent {
+            return Ok(Vec::new());
+        }
+        let queued = self.queue.remove(&r.key(id)).is_some();
+        let r = self.requests.get_mut(&id).ok_or(Refused::UnknownConsult)?;
+        r.spec.urgent = true;
+        if queued {
+            self.queue.insert(r.key(id), id);
+        }
+        let mut out = vec![Decision::Urgent { consult: id }];
+        self.assign(now, &mut out);
+        Ok(out)
+    }
+
+    /// A counsellor accepts the offer they were given.
+    pub fn accept(
+        &mut self,
+        now: Millis,
+        id: ConsultId,
+        counsellor: AccountId,
+    ) -> Result<Vec<Decision>, Refused> {
+        let r = self.live(id)?;
+        if !matches!(r.state, State::Offered { counsellor: c, .. } if c == counsellor) {
+            return Err(Refused::WrongState);
+        }
+        let key = r.key(id);
+        self.queue.remove(&key);
+        let c = self
+            .counsellors
+            .get_mut(&counsellor)
+            .ok_or(Refused::UnknownCounsellor)?;
+        c.offered = None;
+        c.active += 1;
+        let r = self.requests.get_mut(&id).ok_or(Refused::UnknownConsult)?;
+        r.state = State::Active {
+            counsellor,
+            interrupted_until: None,
+        };
+        r.started_at.get_or_insert(now);
+        let mut out = vec![Decision::Start {
+            consult: id,
+            counsellor,
+        }];
+        self.assign(now, &mut out);
+        Ok(out)
+    }
+
+    /// A counsellor declines the offer they were given; it moves on to someone else.
+    pub fn decline(
+        &mut self,
+        now: Millis,
+        id: ConsultId,
+        counsellor: AccountId,
+    ) -> Result<Vec<Decision>, Refused> {
+        let r = self.live(id)?;
+        if !matches!(r.state, State::Offered { counsellor: c, .. } if c == counsellor) {
+            return Err(Refused::WrongState);
+        }
+        let mut out = Vec::new();
+        self.lapse(id, &mut out);
+        self.assign(now, &mut out);
+        Ok(out)
+    }
+
+    /// The requester withdraws, at any moment; a consult under way ends.
+    pub fn cancel(&mut self, now: Millis, id: ConsultId) -> Result<Vec<Decision>, Refused> {
+        self.live(id)?;
+        let mut out = Vec::new();
+        self.finish(now, id, End::Cancelled, &mut out);
+        self.assign(now, &mut out);
+        Ok(out)
+    }
+
+    /// No one is free: the requester leaves a message to be contacted at the next opening.
+    pub fn leave_message(&mut self, now: Millis, id: ConsultId) -> Result<Vec<Decision>, Refused> {
+        let r = self.live(id)?;
+        if !matches!(r.state, State::Waiting | State::Offered { .. }) {
+            return Err(Refused::WrongState);
+        }
+        let mut out = Vec::new();
+        self.finish(now, id, End::LeftMessage, &mut out);
+        self.assign(now, &mut out);
+        Ok(out)
+    }
+
+    /// Either side ends a consult under way.
+    pub fn end(&mut self, now: Millis, id: ConsultId) -> Result<Vec<Decision>, Refused> {
+        let r = self.live(id)?;
+        if !matches!(r.state, State::Active { .. }) {
+            return Err(Refused::WrongState);
+        }
+        let mut out = Vec::new();
+        self.finish(now, id, End::Completed, &mut out);
+        self.assign(now, &mut out);
+        Ok(out)
+    }
+
+    /// The counsellor hands a consult on: to one counsellor, or to whoever has `profession`
+    /// (or anyone). It waits at the front; the one who handed it on is not offered it again
+    /// unless no one else can take it.
+    pub fn transfer(
+        &mut self,
+        now: Millis,
+        id: ConsultId,
+        to: Option<AccountId>,
+        profession: Option<Profession>,
+    ) -> Result<Vec<Decision>, Refused> {
+        let r = self.live(id)?;
+        let State::Active { counsellor, .. } = r.state else {
+            return Err(Refused::WrongState);
+        };
+        if to.is_some_and(|t| !self.counsellors.contains_key(&t)) {
+            return Err(Refused::UnknownCounsellor);
+        }
+        let mut out = Vec::new();
+        self.requeue(now, id, counsellor, &mut out);
+        if let Some(r) = self.requests.get_mut(&id) {
+            r.only = to;
+            r.spec.profession = profession;
+        }
+        self.assign(now, &mut out);
+        Ok(out)
+    }
+
+    /// The queue opens with the space.
+    pub fn open(&mut self, now: Millis) -> Vec<Decision> {
+        self.open = true;
+        let mut out = Vec::new();
+        self.assign(now, &mut out);
+        out
+    }
+
+    /// The queue closes with the space: requests still waiting end (`Closed`: the server
+    /// sends them a message and the crisis contacts); consults under way go on.
+    pub fn close(&mut self, now: Millis) -> Vec<Decision> {
+        self.open = false;
+        let mut out = Vec::new();
+        for id in self.queue.values().copied().collect::<Vec<_>>() {
+            self.finish(now, id, End::Closed, &mut out);
+        }
+        out
+    }
+
+    /// Lapses offers that were not answered in time, ends the grace of counsellors who did
+    /// not come back, widens the preference of those who waited long, and offers again.
+    pub fn tick(&mut self, now: Millis) -> Vec<Decision> {
+        let mut out = Vec::new();
+        let lapsed: Vec<ConsultId> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| matches!(r.state, State::Offered { until, .. } if until <= now))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in lapsed {
+            self.lapse(id, &mut out);
+        }
+        let orphaned: Vec<(ConsultId, AccountId)> = self
+            .requests
+            .iter()
+            .filter_map(|(id, r)| match r.state {
+                State::Active {
+                    counsellor,
+                    interrupted_until: Some(until),
+                } if until <= now => Some((*id, counsellor)),
+                _ => None,
+            })
+            .collect();
+        for (id, counsellor) in orphaned {
+            self.requeue(now, id, counsellor, &mut out);
+        }
+        let widen = self.config.widen_after_ms;
+        for r in self.requests.values_mut() {
+            if matches!(r.state, State::Waiting) && r.only.is_none() && now - r.queued_at >= widen {
+                r.spec.profession = None;
+            }
+        }
+        self.assign(now, &mut out);
+        out
+    }
+
+    // ---- inside ---------------------------------------------------------------------------
+
+    fn live(&self, id: ConsultId) -> Result<&Request, Refused> {
+        match self.requests.get(&id) {
+            Some(r) if !matches!(r.state, State::Ended(_)) => Ok(r),
+            _ => Err(Refused::UnknownConsult),
+        }
+    }
+
+    /// An offer ends unanswered (declined, lapsed, withdrawn): the request waits again, and
+    /// that counsellor is not offered it again unless no one else can take it.
+    fn lapse(&mut self, id: ConsultId, out: &mut Vec<Decision>) {
+        let Some(r) = self.requests.get_mut(&id) else {
+            return;
+        };
+        let State::Offered { counsellor, .. } = r.state else {
+            return;
+        };
+        r.state = State::Waiting;
+        r.passed_by.insert(counsellor);
+        if let Some(c) = self.counsellors.get_mut(&counsellor) {
+            c.offered = None;
+        }
+        out.push(Decision::Withdraw {
+            consult: id,
+            counsellor,
+        });
+    }
+
+    /// A consult loses its counsellor and waits again, at the front of its class.
+    fn requeue(
+        &mut self,
+        now: Millis,
+        id: ConsultId,
+        counsellor: AccountId,
+        out: &mut Vec<Decision>,
+    ) {
+        self.release(now, counsellor);
+        let Some(r) = self.requests.get_mut(&id) else {
+            return;
+        };
+        r.state = State::Waiting;
+        r.front = true;
+        r.passed_by.insert(counsellor);
+        self.queue.insert(r.key(id), id);
+        out.push(Decision::Requeued {
+            consult: id,
+            counsellor,
+        });
+    }
+
+    fn release(&mut self, now: Millis, counsellor: AccountId) {
+        if let Some(c) = self.counsellors.get_mut(&counsellor) {
+            c.active = c.active.saturating_sub(1);
+            if c.active == 0 {
+                c.idle_since = now;
+            }
+        }
+    }
+
+    /// Ends a request for good, whatever state it was in.
+    fn finish(&mut self, now: Millis, id: ConsultId, end: End, out: &mut Vec<Decision>) {
+        let Some(r) = self.requests.get(&id) else {
+            return;
+        };
+        let key = r.key(id);
+        let started_at = r.started_at;
+        match r.state.clone() {
+            State::Ended(_) => return,
+            State::Waiting => {}
+            State::Offered { counsellor, .. } => {
+                if let Some(c) = self.counsellors.get_mut(&counsellor) {
+                    c.offered = None;
+                }
+                out.push(Decision::Withdraw {
+                    consult: id,
+                    counsellor,
+                });
+            }
+            State::Active { counsellor, .. } => {
+                self.release(now, counsellor);
+                if let Some(started) = started_at {
+                    self.recent.push_back(now - started);
+                    while self.recent.len() > self.config.recent_consults.max(1) {
+                        self.recent.pop_front();
+                    }
+                }
+            }
+        }
+        self.queue.remove(&key);
+        if let Some(r) = self.requests.remove(&id) {
+            self.by_requester.remove(&r.spec.requester);
+        }
+        self.ended.insert(id, State::Ended(end));
+        out.push(Decision::Ended { consult: id, end });
+    }
+
+    /// Whether counsellor `c` can take request `r` at all (profession, a transfer to someone
+    /// else), leaving aside who passed it by.
+    fn suits(c: &Counsellor, cid: AccountId, r: &Request) -> bool {
+        if r.only.is_some_and(|only| only != cid) {
+            return false;
+        }
+        r.spec.profession.is_none_or(|p| c.professions.contains(&p))
+    }
+
+    fn free(c: &Counsellor) -> bool {
+        c.availability == Availability::Available && c.offered.is_none() && c.active < c.capacity
+    }
+
+    /// Offers waiting requests, most pressing first, each to the suitable free counsellor
+    /// who has been idle the longest — preferring those who have not passed it by.
+    fn assign(&mut self, now: Millis, out: &mut Vec<Decision>) {
+        if !self.open {
+            return;
+        }
+        let mut free: Vec<(Millis, AccountId)> = self
+            .counsellors
+            .iter()
+            .filter(|(_, c)| Self::free(c))
+            .map(|(id, c)| (c.idle_since, *id))
+            .collect();
+        if free.is_empty() {
+            return;
+        }
+        free.sort();
+        // Read the queue in order until every free counsellor has an offer; then make them.
+        let mut offers = Vec::new();
+        for id in self.queue.values() {
+            if free.is_empty() {
+                break;
+            }
+            let r = &self.requests[id];
+            if !matches!(r.state, State::Waiting) {
+                continue;
+            }
+            let suitable =
+                |(_, cid): &&(Millis, AccountId)| Self::suits(&self.counsellors[cid], *cid, r);
+            let pick = free
+                .iter()
+                .filter(suitable)
+                .find(|(_, cid)| !r.passed_by.contains(cid))
+                .or_else(|| free.iter().find(suitable))
+                .map(|(_, cid)| *cid);
+            let Some(cid) = pick else { continue };
+            free.retain(|(_, c)| *c != cid);
+            offers.push((*id, cid));
+        }
+        let until = now + self.config.offer_timeout_ms;
+        for (id, cid) in offers {
+            if let Some(c) = self.counsellors.get_mut(&cid) {
+                c.offered = Some(id);
+            }
+            if let Some(r) = self.requests.get_mut(&id) {
+                r.state = State::Offered {
+                    counsellor: cid,
+                    until,
+                };
+            }
+            out.push(Decision::Offer {
+                consult: id,
+                counsellor: cid,
+                until,
+            });
+        }
+    }
+
+    /// Checks that an offer of `consult` to `counsellor` just made skipped no request ahead of
+    /// it that this counsellor could have taken and had not passed by. For tests.
+    pub fn check_offer_order(&self, consult: ConsultId, counsellor: AccountId) {
+        let (Some(r), Some(c)) = (
+            self.requests.get(&consult),
+            self.counsellors.get(&counsellor),
+        ) else {
+            return;
+        };
+        let key = r.key(consult);
+        for (k, other) in self.queue.range(..key) {
+            let o = &self.requests[other];
+            assert!(
+                !(matches!(o.state, State::Waiting)
+                    && Self::suits(c, counsellor, o)
+                    && !o.passed_by.contains(&counsellor)),
+                "{consult} was offered to {counsellor} ahead of {other} {k:?}"
+            );
+        }
+    }
+
+    /// Checks every invariant; panics with the broken one. For tests.
+    pub fn check_invariants(&self) {
+        let mut active: HashMap<AccountId, u32> = HashMap::new();
+        let mut offered: HashMap<AccountId, u32> = HashMap::new();
+        for (id, r) in &self.requests {
+            let queued = self.queue.get(&r.key(*id)) == Some(id);
+            match r.state {
+                State::Waiting | State::Offered { .. } => {
+                    assert!(queued, "{id} waits outside the queue")
+                }
+                _ => assert!(!queued, "{id} is queued in state {:?}", r.state),
+            }
+            match r.state {
+                State::Offered { counsellor, .. } => {
+                    *offered.entry(counsellor).or_default() += 1;
+                    assert_eq!(self.counsellors[&counsellor].offered, Some(*id));
+                }
+                State::Active { counsellor, .. } => *active.entry(counsellor).or_default() += 1,
+                _ => {}
+            }
+        }
+        assert_eq!(
+            self.queue.len(),
+            self.requests
+                .values()
+                .filter(|r| matches!(r.state, State::Waiting | State::Offered { .. }))
+                .count()
+        );
+        for (id, c) in &self.counsellors {
+            let a = active.get(id).copied().unwrap_or(0);
+            let o = offered.get(id).copied().unwrap_or(0);
+            assert_eq!(c.active, a, "active count of {id}");
+            assert!(o <= 1, "{id} has two offers");
+            assert!(a + o <= c.capacity, "{id} is over capacity");
+        }
+        // Work-conserving, in order: no free counsellor could take a waiting request.
+        if self.open {
+            for (cid, c) in &self.counsellors {
+                if !Self::free(c) {
+                    continue;
+                }
+                for id in self.queue.values() {
+                    let r = &self.requests[id];
+                    assert!(
+                        !(matches!(r.state, State::Waiting) && Self::suits(c, *cid, r)),
+                        "{cid} is free while {id} waits for them"
+                    );
+                }
+            }
+        }
+    }
+}
