@@ -4,7 +4,7 @@
 
 use ibasho_e2e::TestServer;
 use ibasho_loadgen::client::Target;
-use ibasho_loadgen::scenario::{self, BroadcastOptions, HoldOptions};
+use ibasho_loadgen::scenario::{self, BroadcastOptions, HoldOptions, LobbyOptions};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -45,6 +45,24 @@ async fn every_scenario_runs() -> anyhow::Result<()> {
     assert_eq!(
         broadcast.deliveries as u64, broadcast.expected_deliveries,
         "every member got every message"
+    );
+
+    let lobby = scenario::lobby(
+        &target,
+        &LobbyOptions {
+            avatars: 12,
+            hz: 5,
+            duration: Duration::from_secs(1),
+            observers: 4,
+            concurrency: 16,
+            server_pid: pid,
+        },
+    )
+    .await?;
+    assert!(lobby.moves_sent >= 12, "{lobby:?}");
+    assert!(
+        lobby.changes_seen > 0,
+        "observers saw the others move: {lobby:?}"
     );
     server.server.shutdown().await
 }

@@ -313,6 +313,158 @@ pub async fn broadcast(target: &Target, o: &BroadcastOptions) -> anyhow::Result<
     })
 }
 
+/// Options of the `lobby` scenario.
+#[derive(Debug, Clone)]
+pub struct LobbyOptions {
+    /// Avatars in the lobby, each moving and receiving.
+    pub avatars: usize,
+    /// Moves per second per avatar.
+    pub hz: u32,
+    /// How long they move.
+    pub duration: Duration,
+    /// How many of them measure staleness (the rest only count frames and bytes).
+    pub observers: usize,
+    /// Connections opened at once.
+    pub concurrency: usize,
+    /// The server's pid, for CPU.
+    pub server_pid: Option<u32>,
+}
+
+/// What `lobby` measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct LobbyReport {
+    /// Avatars.
+    pub avatars: usize,
+    /// Moves sent, in all.
+    pub moves_sent: u64,
+    /// Position changes seen by the observers.
+    pub changes_seen: usize,
+    /// From a move being sent to an observer seeing it.
+    pub staleness: Percentiles,
+    /// Frames each client received per second, on average.
+    pub frames_per_client_per_sec: f64,
+    /// Bytes each client received per second, on average.
+    pub bytes_per_client_per_sec: f64,
+    /// Server CPU seconds while moving (when its pid was given).
+    pub server_cpu_secs: Option<f64>,
+}
+
+/// A unique map position for the `n`-th move of the run, so that a receiver can tell which
+/// move it is seeing and when it was sent.
+fn position(n: u64, width: u64, height: u64) -> (u64, u64) {
+    (n % width, (n / width) % height)
+}
+
+/// `avatars` in the lobby moving at `hz`: how stale the positions each observer sees are.
+pub async fn lobby(target: &Target, o: &LobbyOptions) -> anyhow::Result<LobbyReport> {
+    use std::collections::HashMap;
+    let tokens = create_accounts(
+        target,
+        &format!("l{}-", now_micros() % 100_000),
+        o.avatars,
+        32,
+    )
+    .await?;
+    let sockets = open_all(target, &tokens, "lobby", "participant", o.concurrency).await?;
+    let (width, height) = (960u64, 600u64);
+    let sent: Arc<std::sync::RwLock<HashMap<(u64, u64), u64>>> = Arc::default();
+    let counter = Arc::new(AtomicU64::new(0));
+    let (frames, bytes) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let samples = Arc::new(Mutex::new(Vec::<u64>::new()));
+    // A watch, not a Notify: a task busy with a frame when the stop is given must still see it.
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let cpu_before = o.server_pid.and_then(sample_process);
+    let started = Instant::now();
+    let period = Duration::from_secs_f64(1.0 / f64::from(o.hz.max(1)));
+    let tasks: Vec<_> = sockets
+        .into_iter()
+        .enumerate()
+        .map(|(i, ws)| {
+            let (sent, counter, frames, bytes, samples, mut stop) = (
+                sent.clone(),
+                counter.clone(),
+                frames.clone(),
+                bytes.clone(),
+                samples.clone(),
+                stop.clone(),
+            );
+            let observer = i < o.observers;
+            let duration = o.duration;
+            tokio::spawn(async move {
+                let (mut tx, mut rx) = ws.split();
+                let mut ticker = tokio::time::interval(period);
+                // Spread the avatars' ticks over the period.
+                tokio::time::sleep(period.mul_f64((i % 97) as f64 / 97.0)).await;
+                let until = tokio::time::Instant::now() + duration;
+                let mut last: HashMap<String, (u64, u64)> = HashMap::new();
+                let mut mine = Vec::new();
+                while !*stop.borrow() {
+                    tokio::select! {
+                        _ = stop.changed() => break,
+                        _ = ticker.tick(), if tokio::time::Instant::now() < until => {
+                            let n = counter.fetch_add(1, Ordering::Relaxed);
+                            let (x, y) = position(n, width, height);
+                            sent.write().unwrap_or_else(|e| e.into_inner()).insert((x, y), now_micros());
+                            let frame = format!(r#"{{"type":"move","room":"lobby","x":{x},"y":{y}}}"#);
+                            if tx.send(Message::Text(frame.into())).await.is_err() {
+                                break;
+                            }
+                        }
+                        m = rx.next() => match m {
+                            Some(Ok(Message::Text(t))) => {
+                                frames.fetch_add(1, Ordering::Relaxed);
+                                bytes.fetch_add(t.len() as u64, Ordering::Relaxed);
+                                if observer && t.as_str().starts_with("{\"type\":\"positions\"") {
+                                    let now = now_micros();
+                                    let Ok(v) = serde_json::from_str::<serde_json::Value>(t.as_str()) else { continue };
+                                    let moves = v["moves"].as_array().cloned().unwrap_or_default();
+                                    let table = sent.read().unwrap_or_else(|e| e.into_inner());
+                                    for m in moves {
+                                        let (Some(a), Some(x), Some(y)) = (m["account"].as_str(), m["x"].as_u64(), m["y"].as_u64()) else { continue };
+                                        if last.get(a) == Some(&(x, y)) {
+                                            continue;
+                                        }
+                                        last.insert(a.to_owned(), (x, y));
+                                        if let Some(at) = table.get(&(x, y)) {
+                                            mine.push(now.saturating_sub(*at));
+                                        }
+                                    }
+                                }
+                            }
+                            Some(Ok(_)) => {}
+                            _ => break,
+                        }
+                    }
+                }
+                samples.lock().await.extend(mine);
+            })
+        })
+        .collect();
+    tokio::time::sleep(o.duration).await;
+    let secs = started.elapsed().as_secs_f64();
+    let cpu_after = o.server_pid.and_then(sample_process);
+    // A last batch in flight.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _ = stop_tx.send(true);
+    for t in tasks {
+        let _ = t.await;
+    }
+    let samples = std::mem::take(&mut *samples.lock().await);
+    let clients = o.avatars.max(1) as f64;
+    Ok(LobbyReport {
+        avatars: o.avatars,
+        moves_sent: counter.load(Ordering::Relaxed),
+        changes_seen: samples.len(),
+        staleness: percentiles(samples),
+        frames_per_client_per_sec: frames.load(Ordering::Relaxed) as f64 / clients / secs,
+        bytes_per_client_per_sec: bytes.load(Ordering::Relaxed) as f64 / clients / secs,
+        server_cpu_secs: match (cpu_before, cpu_after) {
+            (Some(a), Some(b)) => Some(b.cpu_secs - a.cpu_secs),
+            _ => None,
+        },
+    })
+}
+
 /// The send time a broadcast message carries in its body (`"body":"t<micros>"`).
 fn sent_time(frame: &str) -> Option<u64> {
     if !frame.starts_with("{\"type\":\"event\"") {

@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use ibasho_loadgen::client::Target;
-use ibasho_loadgen::scenario::{self, BroadcastOptions, HoldOptions};
+use ibasho_loadgen::scenario::{self, BroadcastOptions, HoldOptions, LobbyOptions};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -58,6 +58,18 @@ enum Scenario {
         #[arg(long, default_value = "lobby")]
         room: String,
     },
+    /// N avatars moving in the lobby at H Hz: staleness of the positions others see.
+    Lobby {
+        #[arg(long, default_value_t = 250)]
+        avatars: usize,
+        #[arg(long, default_value_t = 10)]
+        hz: u32,
+        #[arg(long, default_value_t = 10)]
+        duration_secs: u64,
+        /// Avatars that measure staleness (the rest count frames and bytes).
+        #[arg(long, default_value_t = 16)]
+        observers: usize,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -101,6 +113,22 @@ fn main() -> anyhow::Result<()> {
                     server_pid: cli.server_pid,
                 };
                 serde_json::to_value(scenario::broadcast(&target, &o).await?)?
+            }
+            Scenario::Lobby {
+                avatars,
+                hz,
+                duration_secs,
+                observers,
+            } => {
+                let o = LobbyOptions {
+                    avatars,
+                    hz,
+                    duration: Duration::from_secs(duration_secs),
+                    observers,
+                    concurrency: cli.concurrency,
+                    server_pid: cli.server_pid,
+                };
+                serde_json::to_value(scenario::lobby(&target, &o).await?)?
             }
         })
     })?;
