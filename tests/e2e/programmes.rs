@@ -371,6 +371,26 @@ async fn calling_off_closes_an_open_room_with_the_reason_and_the_feed_says_so() 
         "{closed:?}"
     );
 
+    // Staff changes to programmes are audited, with the reason people were given.
+    let (admin, _) = server
+        .account("かんりしゃ", ibasho_protocol::Role::Admin)
+        .await?;
+    let audit = server
+        .call("GET", "/api/admin/audit?limit=20", Some(&admin), None, None)
+        .await?;
+    assert_eq!(audit.status, 200, "{}", audit.body);
+    let audit = audit.json();
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    for action in ["create_programme", "create_session", "cancel_session"] {
+        assert!(actions.contains(&action), "{action} in {actions:?}");
+    }
+    assert!(audit.to_string().contains("講師の体調不良"));
+
     let t = timetable(&server, tokyo(11, 25, 0, 0), tokyo(12, 31, 0, 0)).await?;
     let starts: Vec<Millis> = t.entries.iter().map(|e| e.start).collect();
     assert_eq!(

@@ -147,6 +147,15 @@ pub(crate) async fn upload(
     });
     save_programme(&state, &mut record).await?;
     remove_file(&state, previous.as_ref()).await;
+    state
+        .audit(
+            caller.0.account,
+            "upload_gallery",
+            None,
+            String::new(),
+            serde_json::json!({ "programme": id, "content_type": content_type, "bytes": bytes }),
+        )
+        .await?;
     Ok(Json(view(&state, &record).await?).into_response())
 }
 
@@ -162,5 +171,14 @@ pub(crate) async fn remove(
     let previous = record.gallery.take();
     save_programme(&state, &mut record).await?;
     remove_file(&state, previous.as_ref()).await;
+    state
+        .audit(
+            caller.0.account,
+            "remove_gallery",
+            None,
+            String::new(),
+            serde_json::json!({ "programme": id }),
+        )
+        .await?;
     Ok(Json(view(&state, &record).await?).into_response())
 }

@@ -327,6 +327,7 @@ async fn public_config(State(state): State<AppState>) -> Response {
         "gallery": {
             "types": crate::gallery::accepted_types(),
             "max_bytes": c.programmes.gallery_max_bytes,
+            "external_links": c.programmes.allow_external_links,
         },
         "time_zone": c.opening_hours.time_zone,
         "operator": { "ja": c.home.operator_ja, "en": c.home.operator_en },

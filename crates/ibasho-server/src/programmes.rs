@@ -276,6 +276,15 @@ pub(crate) async fn create(
         .create_programme(record.clone())
         .await
         .map_err(store_error)?;
+    state
+        .audit(
+            caller.0.account,
+            "create_programme",
+            None,
+            String::new(),
+            serde_json::json!({ "programme": record.id, "title": record.title }),
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(view(&state, &record).await?)).into_response())
 }
 
@@ -298,12 +307,22 @@ pub(crate) async fn update(
     record.modes = input.modes;
     record.capacity = input.capacity;
     record.age_bands = input.age_bands;
+    let audited = serde_json::json!({ "programme": record.id, "title": record.title });
     if let Some(url) = input.link {
         record.gallery = Some(GalleryItem::Link { url });
     } else if matches!(record.gallery, Some(GalleryItem::Link { .. })) {
         record.gallery = None;
     }
     save_programme(&state, &mut record).await?;
+    state
+        .audit(
+            caller.0.account,
+            "update_programme",
+            None,
+            String::new(),
+            audited,
+        )
+        .await?;
     Ok(Json(view(&state, &record).await?).into_response())
 }
 
@@ -318,6 +337,15 @@ pub(crate) async fn archive(
     let mut record = programme_record(&state, id)?;
     record.archived = true;
     save_programme(&state, &mut record).await?;
+    state
+        .audit(
+            caller.0.account,
+            "archive_programme",
+            None,
+            String::new(),
+            serde_json::json!({ "programme": record.id, "title": record.title }),
+        )
+        .await?;
     Ok(Json(view(&state, &record).await?).into_response())
 }
 
@@ -349,6 +377,15 @@ pub(crate) async fn create_session(
         .create_session(record.clone())
         .await
         .map_err(programme_error)?;
+    state
+        .audit(
+            caller.0.account,
+            "create_session",
+            None,
+            String::new(),
+            serde_json::json!({ "programme": programme, "session": record.id, "schedule": record.schedule }),
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(session_view(&record))).into_response())
 }
 
@@ -387,6 +424,15 @@ pub(crate) async fn update_session(
         .update_session(record.clone())
         .await
         .map_err(programme_error)?;
+    state
+        .audit(
+            caller.0.account,
+            "update_session",
+            None,
+            String::new(),
+            serde_json::json!({ "session": record.id, "schedule": record.schedule }),
+        )
+        .await?;
     Ok(Json(session_view(&record)).into_response())
 }
 
@@ -440,6 +486,15 @@ pub(crate) async fn cancel(
     }
     let now = state.now();
     let mut record = session_record(&state, id)?;
+    state
+        .audit(
+            caller.0.account,
+            "cancel_session",
+            None,
+            reason.clone(),
+            serde_json::json!({ "session": id, "start": req.start }),
+        )
+        .await?;
     match req.start {
         Some(start) => {
             let exists = state
