@@ -66,9 +66,12 @@ test('every key family built at run time is complete', async () => {
 test('every word the entry pages build from server values exists', () => {
   const roles = ['participant', 'family', 'counsellor', 'staff', 'admin'];
   // Every action the server writes to the audit log (crates/ibasho-server, crates/ibasho-hub).
-  const auditActions = ['archive_application', 'archive_room', 'change_role', 'create_invitation', 'create_room',
-    'decline_application', 'delete_account', 'delete_message', 'disable_totp', 'enable_totp', 'mute',
-    'reactivate_account', 'readmit', 'reissue_access', 'remove', 'revoke_invitation', 'suspend_account', 'unmute'];
+  const auditActions = ['archive_application', 'archive_programme', 'archive_room', 'cancel_session', 'change_role',
+    'create_invitation', 'create_programme', 'create_room', 'create_session', 'remove_gallery', 'update_programme',
+    'update_session', 'upload_gallery',
+    'decline_application', 'delete_account', 'delete_message', 'disable_totp', 'enable_totp', 'give_voice', 'mute',
+    'pin', 'reactivate_account', 'readmit', 'reissue_access', 'remove', 'revoke_invitation', 'stage', 'suspend_account',
+    'unmute'];
   const secretKeys = ['Title', 'Lead', 'NotSet', 'CurrentIfAny', 'Current', 'New', 'Hint', 'New2', 'Set', 'Change', 'CurrentMissing', 'CurrentWrong', 'Saved'];
   const families = {
     role: roles,
@@ -87,6 +90,21 @@ test('every word the entry pages build from server values exists', () => {
     'adminPage.done': ['suspend', 'reactivate', 'role', 'delete'],
     'staffPage.col': ['email', 'role', 'state', 'created', 'expires', 'actions'],
     'adminPage.col': ['handle', 'role', 'status', 'email', 'totp', 'created', 'actions', 'at', 'actor', 'action', 'target', 'reason'],
+    // Programmes (docs/protocol.md, "Programme rooms" and the HTTP API).
+    category: ['meal', 'art', 'music', 'peer_salon', 'other'],
+    phase: ['soon', 'scheduled', 'open', 'live', 'ended', 'cancelled'],
+    'mode.participant': ['lobby', 'chat', 'programme'],
+    weekday: ['0', '1', '2', '3', '4', '5', '6'],
+    'timetable.view': ['day', 'week', 'month'],
+    'timetable.prev': ['day', 'week', 'month'],
+    'timetable.next': ['day', 'week', 'month'],
+    'timetable.empty': ['day', 'week', 'month'],
+    'schedule.repeat': ['none', 'weekly', 'weeklyPlain', 'biweekly', 'biweeklyPlain', 'monthly', 'monthlyLast', 'monthlyPlain', 'custom', 'customRule'],
+    'gallery.type': ['image/png', 'image/jpeg', 'image/webp', 'video/mp4', 'video/webm'],
+    'programmes.error': ['title', 'description', 'hosts', 'modes', 'capacity', 'link', 'linkOff', 'tooLong'],
+    'stats.total': ['sessions_held', 'joined', 'people', 'first_time', 'returning', 'view_only', 'chat_only', 'participant'],
+    'stats.col': ['when', 'title', 'state', 'joined', 'view_only', 'chat_only', 'participant', 'first_time', 'returning', 'peak'],
+    'stats.state': ['held', 'cancelled', 'upcoming'],
   };
   const missing = [];
   for (const [family, names] of Object.entries(families)) {

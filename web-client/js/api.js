@@ -42,9 +42,11 @@ export function setTokenSource(source) {
   tokens = source;
 }
 
-async function send(method, path, { body, auth = false, renewed = false } = {}) {
+async function send(method, path, { body, raw, auth = false, renewed = false } = {}) {
   const headers = {};
   if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // A file as it is (a gallery upload), with its own media type.
+  if (raw) headers['Content-Type'] = raw.type;
   if (auth) {
     const token = tokens.token();
     if (token) headers.Authorization = `Bearer ${token}`;
@@ -54,7 +56,7 @@ async function send(method, path, { body, auth = false, renewed = false } = {}) 
     response = await fetch(path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: raw ? raw.body : (body === undefined ? undefined : JSON.stringify(body)),
       credentials: 'same-origin',
       cache: 'no-store',
     });
@@ -66,7 +68,7 @@ async function send(method, path, { body, auth = false, renewed = false } = {}) 
   // An expired access token: renew it once and ask again. Other 401s (a wrong current
   // passphrase, say) are answers, not expiry.
   if (auth && !renewed && problem.status === 401 && problem.code === 'unauthorized') {
-    if ((await tokens.renew()) === 'ok') return send(method, path, { body, auth, renewed: true });
+    if ((await tokens.renew()) === 'ok') return send(method, path, { body, raw, auth, renewed: true });
   }
   throw problem;
 }
@@ -131,6 +133,37 @@ export const decideApplication = (id, verb, body) => json('POST', `/api/staff/ap
 export const listInvitations = () => json('GET', '/api/staff/invitations', { auth: true });
 export const createInvitation = (body) => json('POST', '/api/staff/invitations', { body, auth: true });
 export const revokeInvitation = (id) => json('POST', `/api/staff/invitations/${seg(id)}/revoke`, { auth: true });
+
+// ---- programmes, the timetable, the gallery, statistics ---------------------------------------
+
+/** Public: the occurrences overlapping `[from, to)` (milliseconds; at most 62 days). */
+export const getTimetable = (from, to) => json('GET', `/api/timetable?from=${Math.floor(from)}&to=${Math.floor(to)}`);
+/** Public: the programmes on offer (for the gallery). */
+export const listProgrammes = () => json('GET', '/api/programmes');
+/** Public: one programme and its sessions: `{programme, sessions}`. */
+export const getProgramme = (id) => json('GET', `/api/programmes/${seg(id)}`);
+export const listAllProgrammes = () => json('GET', '/api/staff/programmes', { auth: true });
+export const createProgramme = (body) => json('POST', '/api/programmes', { body, auth: true });
+export const updateProgramme = (id, body) => json('PUT', `/api/programmes/${seg(id)}`, { body, auth: true });
+export const archiveProgramme = (id) => json('POST', `/api/programmes/${seg(id)}/archive`, { auth: true });
+export const createSession = (programme, body) => json('POST', `/api/programmes/${seg(programme)}/sessions`, { body, auth: true });
+export const updateSession = (id, body) => json('PUT', `/api/sessions/${seg(id)}`, { body, auth: true });
+/** A schedule's next occurrences before saving: `{occurrences: [{start, end, outside_hours}]}`. */
+export const previewSessions = (body) => json('POST', '/api/sessions/preview', { body, auth: true });
+/** Calls off one occurrence (`start`) or, without it, the rest of the series. */
+export const cancelSession = (id, body) => json('POST', `/api/sessions/${seg(id)}/cancel`, { body, auth: true });
+/** A programme's introduction file, sent as it is → the programme. */
+export const uploadGallery = (id, file) => json('PUT', `/api/programmes/${seg(id)}/gallery`, { raw: { body: file, type: file.type }, auth: true });
+export const removeGallery = (id) => json('DELETE', `/api/programmes/${seg(id)}/gallery`, { auth: true });
+export const monthStatistics = (month) => json('GET', `/api/staff/statistics?month=${seg(month)}`, { auth: true });
+
+/** The month's figures as a CSV file: its text and the name the server gives it. */
+export async function statisticsCsv(month) {
+  const response = await send('GET', `/api/staff/statistics.csv?month=${seg(month)}`, { auth: true });
+  const disposition = response.headers.get('Content-Disposition') || '';
+  const name = disposition.match(/filename="([^"]+)"/)?.[1] || `ibasho-${month}.csv`;
+  return { blob: await response.blob(), name };
+}
 
 // ---- admin -------------------------------------------------------------------------------
 

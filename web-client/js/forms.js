@@ -83,7 +83,7 @@ function labelText(label, optional) {
  */
 export function textField(form, {
   name, label, hint, type = 'text', autocomplete = 'off', optional = false, maxLength, max,
-  inputmode, rows, spellcheck, onInput, autofocus = false,
+  inputmode, rows, spellcheck, onInput, autofocus = false, minValue, maxValue,
 }) {
   const id = form.id(name);
   const counterId = max ? `${id}-count` : null;
@@ -102,6 +102,10 @@ export function textField(form, {
     spellcheck: spellcheck === undefined ? null : String(spellcheck),
     inputmode,
     maxlength: maxLength,
+    // The range of a number field (`max` is the character count above).
+    min: minValue,
+    max: maxValue,
+    step: type === 'number' ? 1 : null,
     'data-autofocus': autofocus ? true : null,
     ...form.describe(name, hint),
     on: {
@@ -150,6 +154,44 @@ export function radioField(form, { name, legend, hint, options, optional = false
           h('span', { class: 'radio-label', text: o.label }),
           o.description ? h('span', { class: 'radio-desc', id: descId, text: o.description }) : null));
     }),
+    form.errorNode(name));
+}
+
+/** A group of checkboxes: options `[{ value, label, description }]`; the value is an array. */
+export function checkboxGroupField(form, { name, legend, hint, options, optional = false, onChange }) {
+  const id = form.id(name);
+  const described = form.describe(name, hint);
+  const chosen = () => form.values[name] || [];
+  return h('fieldset', { class: 'field checkbox-group', id, ...described, 'aria-invalid': null },
+    h('legend', {}, labelText(legend, optional)),
+    hint ? h('p', { id: `${id}-hint`, class: 'hint', text: hint }) : null,
+    options.length ? options.map((o, i) => {
+      const optId = `${id}-${i}`;
+      const descId = o.description ? `${optId}-desc` : null;
+      return h('div', { class: 'checkbox-row' },
+        h('input', {
+          type: 'checkbox',
+          id: optId,
+          name: id,
+          value: o.value,
+          checked: chosen().includes(o.value),
+          'aria-describedby': descId,
+          'aria-invalid': described['aria-invalid'],
+          on: {
+            change: (e) => {
+              const set = new Set(chosen());
+              if (e.target.checked) set.add(o.value);
+              else set.delete(o.value);
+              // In the order of the options, whatever order they were ticked in.
+              form.values[name] = options.map((x) => x.value).filter((v) => set.has(v));
+              onChange?.(form.values[name]);
+            },
+          },
+        }),
+        h('label', { for: optId },
+          h('span', { class: 'radio-label', text: o.label }),
+          o.description ? h('span', { class: 'radio-desc', id: descId, text: o.description }) : null));
+    }) : null,
     form.errorNode(name));
 }
 

@@ -13,18 +13,24 @@ import { OpeningController } from './opening.js';
 import { AdminPage } from './pages/admin.js';
 import { ApplyPage } from './pages/apply.js';
 import { linkButton, pageTitle } from './pages/common.js';
+import { GalleryPage } from './pages/gallery.js';
 import { HomePage } from './pages/home.js';
+import { ProgrammesPage } from './pages/programmes.js';
 import { RegisterPage } from './pages/register.js';
 import { SettingsPage } from './pages/settings.js';
 import { SignInPage } from './pages/signin.js';
 import { StaffPage } from './pages/staffpage.js';
+import { StatisticsPage } from './pages/statistics.js';
+import { TimetablePage } from './pages/timetable.js';
 import { RoomsController } from './rooms.js';
 import { currentRoute, navigate, onRouteChange } from './router.js';
 import { session, takeTokenFromLocation } from './session.js';
 import { isStaffRole } from './timeline.js';
 
 const NOTICE_MS = 8000;
-const ACCOUNT_PAGES = ['/settings', '/staff', '/admin'];
+const ACCOUNT_PAGES = ['/settings', '/staff', '/admin', '/programmes', '/statistics'];
+// Pages for everyone, signed in or not.
+const PUBLIC_PAGES = ['/timetable', '/gallery'];
 
 const el = {
   loading: $('#loading'),
@@ -62,6 +68,8 @@ const app = {
 
 let connStatus = { status: 'stopped' };
 let currentPage = null;
+// A programme room to go into once the space is shown (the timetable's "Enter").
+let pendingProgramme = null;
 let booted = false;
 // The first page shown after loading keeps the browser's own focus; later ones move it.
 let initialRouteDone = false;
@@ -94,6 +102,12 @@ const ctx = {
   signedIn(signedIn, { next = null } = {}) {
     session.adopt(signedIn);
     enterSpace(signedIn.me, next && ACCOUNT_PAGES.includes(next) ? next : '/');
+  },
+  /** From the timetable: to the space, and into a programme's room, choosing how to be there. */
+  joinProgramme(roomId) {
+    if (!app.rooms) return;
+    pendingProgramme = roomId;
+    navigate('/');
   },
   pageChanged(page) {
     if (page !== currentPage) return;
@@ -161,9 +175,12 @@ function renderSiteNav() {
     return;
   }
   const role = app.me?.role;
+  const staff = isStaffRole(role);
   const links = app.me
-    ? [['/', 'nav.space'], ['/settings', 'nav.settings'], isStaffRole(role) && ['/staff', 'nav.staff'], role === 'admin' && ['/admin', 'nav.admin']]
-    : [['/', 'nav.home'], ['/apply', 'nav.apply'], ['/sign-in', 'nav.signIn']];
+    ? [['/', 'nav.space'], ['/timetable', 'nav.timetable'], ['/gallery', 'nav.gallery'], ['/settings', 'nav.settings'],
+      staff && ['/staff', 'nav.staff'], staff && ['/programmes', 'nav.programmes'], staff && ['/statistics', 'nav.statistics'],
+      role === 'admin' && ['/admin', 'nav.admin']]
+    : [['/', 'nav.home'], ['/timetable', 'nav.timetable'], ['/gallery', 'nav.gallery'], ['/apply', 'nav.apply'], ['/sign-in', 'nav.signIn']];
   const { path } = currentRoute();
   replaceChildren(el.siteNav,
     h('ul', {}, links.filter(Boolean).map(([href, key]) => h('li', {},
@@ -348,9 +365,14 @@ class NotForThisRole {
 function pageFor(path, params) {
   if (path === '/register') return new RegisterPage(ctx, params.get('token'));
   if (path === '/apply') return new ApplyPage(ctx);
+  if (path === '/timetable') return new TimetablePage(ctx);
+  if (path === '/gallery') return new GalleryPage(ctx);
   if (app.me) {
+    const staff = isStaffRole(app.me.role);
     if (path === '/settings') return new SettingsPage(ctx);
-    if (path === '/staff') return isStaffRole(app.me.role) ? new StaffPage(ctx) : new NotForThisRole();
+    if (path === '/staff') return staff ? new StaffPage(ctx) : new NotForThisRole();
+    if (path === '/programmes') return staff ? new ProgrammesPage(ctx) : new NotForThisRole();
+    if (path === '/statistics') return staff ? new StatisticsPage(ctx) : new NotForThisRole();
     if (path === '/admin') return app.me.role === 'admin' ? new AdminPage(ctx) : new NotForThisRole();
     return null; // the space (and '/sign-in' while signed in)
   }
@@ -361,7 +383,7 @@ function pageFor(path, params) {
 
 function route() {
   const { path, params } = currentRoute();
-  const known = ['/', '/register', '/apply', '/sign-in', ...ACCOUNT_PAGES];
+  const known = ['/', '/register', '/apply', '/sign-in', ...PUBLIC_PAGES, ...ACCOUNT_PAGES];
   if (!known.includes(path) || (app.me && path === '/sign-in')) {
     navigate('/', { replace: true });
     return;
@@ -385,6 +407,11 @@ function route() {
   renderSiteNav();
   updateTitle();
   focusHeading();
+  if (!page && pendingProgramme) {
+    const room = pendingProgramme;
+    pendingProgramme = null;
+    app.rooms?.openById(room);
+  }
 }
 
 function updateTitle() {

@@ -1,8 +1,10 @@
 // "Who is here": members by handle, watchers only as a number. Staff also see the watchers
-// by name (the server sends them only to staff) and whom they asked to leave.
+// by name (the server sends them only to staff) and whom they asked to leave. In a
+// programme's room its hosts (and staff) may let people join in, and mute or remove them.
 
 import { avatarMark } from './avatars.js';
 import { h, replaceChildren, uniqueId } from './dom.js';
+import { giveVoice } from './host.js';
 import { t } from './i18n.js';
 import { moderateDialog, readmit } from './staff.js';
 import { isStaffRole } from './timeline.js';
@@ -18,6 +20,11 @@ export class Presence {
   render() {
     const me = this.app.me;
     const staffView = this.app.isStaff;
+    const room = this.room;
+    // Hosts moderate in their programme's rooms as staff do anywhere (not staff or hosts).
+    const mayModerate = staffView || (room.isProgramme && room.mayHost());
+    const moderatable = (person) => !isStaffRole(person.role) && !room.isHost(person);
+    const focusKey = this.el.contains(document.activeElement) ? document.activeElement.dataset?.fkey : null;
     const all = [...this.room.members.values()];
     const present = all.filter((m) => m.mode !== 'view_only')
       .sort((a, b) => a.person.handle.localeCompare(b.person.handle));
@@ -31,16 +38,18 @@ export class Presence {
         avatarMark(m.person.avatar, { size: 20 }),
         h('span', { class: 'person-name', text: m.person.handle }),
         isStaffRole(m.person.role) ? h('span', { class: 'badge', text: t('people.staff') }) : null,
+        room.isHost(m.person) ? h('span', { class: 'badge', text: t('people.host') }) : null,
         self ? h('span', { class: 'hint', text: t('people.you') }) : null,
-        staffView && !self && !isStaffRole(m.person.role)
-          ? h('button', {
+        mayModerate && !self && moderatable(m.person) ? h('span', { class: 'person-actions' },
+          room.isProgramme ? this.voiceButton(m.person) : null,
+          h('button', {
             type: 'button',
             class: 'quiet small',
             text: t('people.moderateShort'),
             'aria-label': t('people.moderate', { handle: m.person.handle }),
+            dataset: { fkey: `moderate-${m.person.id}` },
             on: { click: () => moderateDialog(this.room, m.person) },
-          })
-          : null);
+          })) : null);
     };
 
     const watchers = this.room.watchers;
@@ -55,8 +64,8 @@ export class Presence {
         watchersByName.length
           ? h('ul', { class: 'person-list watcher-list' }, watchersByName.map(memberItem))
           : h('p', { class: 'hint', text: t('people.watchersNone') })) : null,
-      staffView && this.room.removedPeople.size ? h('section', { class: 'staff-only' },
-        h('h4', { text: t('people.removedTitle') }),
+      mayModerate && this.room.removedPeople.size ? h('section', { class: 'staff-only' },
+        h('h4', { text: t(room.isProgramme ? 'people.removedTitleHost' : 'people.removedTitle') }),
         h('ul', { class: 'person-list' }, [...this.room.removedPeople.values()].map((p) => h('li', { class: 'person' },
           avatarMark(p.avatar, { size: 20 }),
           h('span', { class: 'person-name', text: p.handle }),
@@ -68,5 +77,19 @@ export class Presence {
             on: { click: () => readmit(this.room, p) },
           }))))) : null,
     );
+    if (focusKey) this.el.querySelector(`[data-fkey="${CSS.escape(focusKey)}"]`)?.focus();
+  }
+
+  /** Lets someone join in (write on stage; join as a participant although it is full), or takes it back. */
+  voiceButton(person) {
+    const on = this.room.voicedPeople.has(person.id);
+    return h('button', {
+      type: 'button',
+      class: 'quiet small',
+      text: on ? t('people.voiceOff') : t('people.voiceOn'),
+      'aria-label': t(on ? 'people.voiceOffLabel' : 'people.voiceOnLabel', { handle: person.handle }),
+      dataset: { fkey: `voice-${person.id}` },
+      on: { click: () => giveVoice(this.room, person, !on) },
+    });
   }
 }

@@ -1,10 +1,13 @@
 // The rooms: the list to choose from, joining in a chosen mode, showing one joined room at a
 // time, leaving, routing server frames to the right room, and re-joining everything with
-// `since` after a reconnect. The rooms joined in this tab survive a page reload.
+// `since` after a reconnect. The rooms joined in this tab survive a page reload. A
+// programme's room is joined in the modes the programme allows; when it is full for people
+// who write, watching is offered instead.
 
-import { formDialog } from './dialogs.js';
+import { confirmDialog, formDialog } from './dialogs.js';
 import { h, replaceChildren, uniqueId } from './dom.js';
 import { errorText, t } from './i18n.js';
+import { AGE_BANDS, hostsRoom, phaseKey, timeRange } from './programmes.js';
 import { RoomSession } from './room.js';
 import { createRoomDialog } from './staff.js';
 
@@ -13,7 +16,7 @@ const JOINED_KEY = 'ibasho.joined';
 const ACTIVE_KEY = 'ibasho.active';
 
 function modeKey(kind) {
-  return `ibasho.mode.${kind === 'lobby' ? 'lobby' : 'chat'}`;
+  return `ibasho.mode.${kind === 'lobby' || kind === 'programme' ? kind : 'chat'}`;
 }
 
 function rememberedMode(kind) {
@@ -87,17 +90,21 @@ export class RoomsController {
   // ---- the room list ----------------------------------------------------------------------
 
   setRooms(rooms) {
-    // The plaza first, then the rest as the server lists them.
-    this.rooms = [...rooms].sort((a, b) => (a.kind === 'lobby' ? 0 : 1) - (b.kind === 'lobby' ? 0 : 1));
-    for (const info of this.rooms) {
-      const s = this.sessions.get(info.id);
-      if (s && (s.info.name !== info.name || s.info.topic !== info.topic)) {
-        s.info = { ...s.info, name: info.name, topic: info.topic };
-        s.renderHead();
-      }
-    }
+    // The plaza first, then the rest as the server lists them. A programme room that has
+    // closed is over: it is not listed, not even to staff.
+    this.rooms = [...rooms]
+      .filter((r) => !(r.kind === 'programme' && r.archived))
+      .sort((a, b) => (a.kind === 'lobby' ? 0 : 1) - (b.kind === 'lobby' ? 0 : 1));
+    for (const info of this.rooms) this.sessions.get(info.id)?.described(info);
     this.renderNav();
     this.renderHome();
+  }
+
+  /** A room's description changed (`room_updated`: a pinned notice, the stage). */
+  roomUpdated(info) {
+    const i = this.rooms.findIndex((r) => r.id === info.id);
+    if (i >= 0) this.rooms[i] = { ...this.rooms[i], ...info };
+    this.sessions.get(info.id)?.described(info);
   }
 
   roomName(info) {
@@ -116,6 +123,9 @@ export class RoomsController {
       const status = session
         ? [t('nav.joinedAs', { mode: t(`mode.${session.mode}`) }), session.unread ? t('nav.newActivity') : null].filter(Boolean).join('・')
         : t('nav.notJoined');
+      const p = info.programme;
+      // A programme room says when it is and where it stands instead of its description.
+      const topic = p ? t('nav.programmeTopic', { time: timeRange(p.start, p.end), phase: t(`phase.${phaseKey(p.phase, p.start)}`) }) : info.topic;
       return h('li', { class: ['room-item', session && 'joined', session?.unread && 'unread'] },
         h('button', {
           type: 'button',
@@ -126,7 +136,7 @@ export class RoomsController {
           on: { click: () => this.open(info) },
         },
         h('span', { class: 'room-name', text: this.roomName(info) }),
-        info.topic ? h('span', { class: 'room-topic', text: info.topic }) : null),
+        topic ? h('span', { class: 'room-topic', text: topic }) : null),
         h('span', { class: 'room-status', id: statusId }, session?.unread ? h('span', { class: 'dot', 'aria-hidden': 'true' }) : null, status));
     });
     const focusedRoom = this.navEl.contains(document.activeElement) ? document.activeElement.dataset?.room : null;
@@ -143,6 +153,7 @@ export class RoomsController {
     replaceChildren(this.homeEl,
       h('h2', { id: 'home-title', tabindex: '-1', text: t('home.title', { handle: this.app.me.handle }) }),
       h('p', { text: t('home.where') }),
+      h('p', {}, t('home.programmes'), ' ', h('a', { href: '#/timetable', text: t('home.timetableLink') })),
       lobby && !this.sessions.has(lobby.id) ? h('div', { class: 'home-lobby' },
         h('p', { text: t('home.lobby') }),
         h('button', { type: 'button', class: 'primary big', text: t('home.enterLobby'), on: { click: () => this.open(lobby) } })) : null);
@@ -190,22 +201,59 @@ export class RoomsController {
     if (joined) this.show(info.id, { focus: true });
   }
 
+  /** A programme room from the timetable: shown if joined, else joined through the mode dialog. */
+  async openById(id) {
+    let info = this.rooms.find((r) => r.id === id);
+    if (!info && this.app.conn?.isOpen) {
+      // The timetable may have heard of the room a moment before the room list did.
+      try {
+        const reply = await this.app.conn.request({ type: 'list_rooms' });
+        this.setRooms(reply.rooms);
+      } catch {
+        // Said below like a room that is not there.
+      }
+      info = this.rooms.find((r) => r.id === id);
+    }
+    if (!info) {
+      this.app.notify(t('programme.notOpen'));
+      return;
+    }
+    await this.open(info);
+  }
+
+  /** The ways one may be in this room: a programme's own, except for its hosts and staff. */
+  modesFor(info) {
+    const p = info.programme;
+    if (!p || this.app.isStaff || hostsRoom(info, this.app.me)) return MODES;
+    return MODES.filter((m) => p.modes.includes(m));
+  }
+
   /** The mode dialog; joins (or re-joins in the new mode) from inside it so errors show there. */
   async chooseModeAndJoin(info, session) {
     const kind = info.kind;
-    const current = session ? session.mode : (rememberedMode(kind) || 'participant');
+    const modes = this.modesFor(info);
+    const remembered = rememberedMode(kind);
+    let current = session ? session.mode : (remembered || 'participant');
+    if (!modes.includes(current)) current = modes[0];
     const name = this.roomName(info);
     const describe = (m) => {
-      if (m === 'participant') return t(kind === 'lobby' ? 'mode.participant.lobby' : 'mode.participant.chat');
+      if (m === 'participant') return t(`mode.participant.${kind === 'lobby' || kind === 'programme' ? kind : 'chat'}`);
       return t(`mode.${m}.desc`);
     };
+    const p = info.programme;
+    const intro = [
+      p && modes.length < MODES.length ? t('programme.modesIntro') : null,
+      t('mode.dialogIntro'),
+    ].filter(Boolean).join(' ');
     // Set when the space closed meanwhile (participants and families).
     let closed = false;
+    // Set when a programme is full for people who write, and watching is allowed.
+    let full = false;
     const result = await formDialog({
       title: session ? t('mode.changeTitle', { room: name }) : t('mode.dialogTitle', { room: name }),
-      intro: t('mode.dialogIntro'),
+      intro,
       submitLabel: session ? t('mode.changeSubmit') : t('mode.enter'),
-      fields: [{ name: 'mode', type: 'radio', label: t('mode.legend'), value: current, options: MODES.map((m) => ({ value: m, label: t(`mode.${m}`), description: describe(m) })) }],
+      fields: [{ name: 'mode', type: 'radio', label: t('mode.legend'), value: current, options: modes.map((m) => ({ value: m, label: t(`mode.${m}`), description: describe(m) })) }],
       onSubmit: async ({ mode }) => {
         try {
           const joined = await this.join(info, mode, session ? { since: session.lastSeq } : {});
@@ -218,13 +266,59 @@ export class RoomsController {
             this.app.hours?.refused(err.frame);
             return null;
           }
+          if (err.code === 'room_full' && p && !session && mode !== 'view_only' && modes.includes('view_only')) {
+            full = true;
+            return null;
+          }
+          // A group for some age bands: said gently, with where to turn.
+          if (err.code === 'not_allowed' && p?.age_bands?.length) {
+            const ages = AGE_BANDS.filter((b) => p.age_bands.includes(b)).map((b) => t(`age.${b}`)).join(t('list.sep'));
+            throw new Error(t('programme.notYourAge', { ages }));
+          }
           throw new Error(errorText(err));
         }
       },
     });
     // Focus came back from the dialog to where it was opened; the closed page is what is there now.
     if (closed) this.app.hours?.focus();
+    if (full) return this.offerWatching(info);
     return result;
+  }
+
+  /** "Full — you can still watch": asks, then joins (or stays) as a watcher. */
+  async offerWatching(info) {
+    const ok = await confirmDialog({
+      title: t('programme.fullTitle', { room: this.roomName(info) }),
+      message: t('programme.fullText'),
+      confirmLabel: t('programme.fullWatch'),
+      cancelLabel: t('dialog.cancel'),
+    });
+    if (!ok) return null;
+    try {
+      return await this.join(info, 'view_only');
+    } catch (err) {
+      if (err.code === 'closed') {
+        this.app.hours?.refused(err.frame);
+        return null;
+      }
+      this.app.notify(errorText(err));
+      return null;
+    }
+  }
+
+  /** A host let a watcher join in: into the room again in a writing mode, from the last event seen. */
+  async joinIn(session) {
+    const modes = this.modesFor(session.info);
+    const mode = ['participant', 'chat_only'].find((m) => modes.includes(m));
+    if (!mode) return;
+    try {
+      await this.join(session.info, mode, { since: session.lastSeq });
+      this.app.notify(t('room.modeChanged', { mode: t(`mode.${mode}`) }));
+      this.renderNav();
+      session.el.querySelector('textarea')?.focus();
+    } catch (err) {
+      this.app.notify(errorText(err));
+    }
   }
 
   async changeMode(session) {
@@ -405,6 +499,15 @@ export class RoomsController {
       case 'unmuted':
         session?.setMuted(null);
         break;
+      case 'room_updated':
+        this.roomUpdated(frame.room);
+        break;
+      case 'voice':
+        session?.voiceChanged(Boolean(frame.on));
+        break;
+      case 'session_ending':
+        session?.sessionEnding(frame);
+        break;
       case 'removed':
         if (session) {
           const name = session.displayName();
@@ -415,8 +518,12 @@ export class RoomsController {
       case 'room_closed':
         if (session) {
           const name = session.displayName();
+          const programme = Boolean(session.info.programme);
           this.drop(session.id);
-          this.app.notify(t('room.closed', { room: name }), { sticky: true });
+          let text = t('room.closed', { room: name });
+          // A programme called off says why; one that reached its end thanks people calmly.
+          if (programme) text = frame.reason ? t('programme.calledOff', { room: name, reason: frame.reason }) : t('programme.ended', { room: name });
+          this.app.notify(text, { sticky: true });
         }
         break;
       default:

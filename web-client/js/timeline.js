@@ -6,6 +6,7 @@ import { avatarMark } from './avatars.js';
 import { confirmDialog } from './dialogs.js';
 import { charCount, h, newUuid, prefersReducedMotion, replacePreservingFocus, resetRoving, rovingToolbar, uniqueId } from './dom.js';
 import { errorText, formatDateTime, formatTime, t } from './i18n.js';
+import { hostsRoom } from './programmes.js';
 import { moderateDialog, staffDeleteDialog } from './staff.js';
 
 export const STAMP_EMOJI = {
@@ -38,8 +39,14 @@ export class Timeline {
     return this.app.me;
   }
 
-  get canWrite() {
+  /** Stamps: anyone who is not only watching and not muted, on stage too. */
+  get canReact() {
     return this.room.mode !== 'view_only' && !this.room.isMuted();
+  }
+
+  /** Writing and editing: as stamps, but not while the hosts hold the stage. */
+  get canWrite() {
+    return this.canReact && !this.room.stageHolds();
   }
 
   build() {
@@ -354,7 +361,7 @@ export class Timeline {
 
   renderStamps(msg, headId) {
     const bar = h('div', { class: 'stamps', role: 'toolbar', 'aria-label': t('timeline.stamps'), 'aria-describedby': headId });
-    const canReact = this.canWrite;
+    const canReact = this.canReact;
     for (const stamp of this.app.stamps) {
       const r = msg.reactions.find((x) => x.stamp === stamp);
       const count = r ? r.by.length : 0;
@@ -388,9 +395,12 @@ export class Timeline {
       actions.append(button(t('timeline.delete'), 'delete', () => this.deleteOwn(msg)));
     } else if (this.app.isStaff) {
       actions.append(button(t('timeline.staffDelete'), 'staff-delete', () => staffDeleteDialog(this.room, msg)));
-      if (!isStaffRole(msg.author.role)) {
+      if (!isStaffRole(msg.author.role) && !hostsRoom(this.room.info, msg.author)) {
         actions.append(button(t('people.moderateShort'), 'moderate', () => moderateDialog(this.room, msg.author)));
       }
+    } else if (this.room.isProgramme && this.room.mayHost() && !isStaffRole(msg.author.role) && !hostsRoom(this.room.info, msg.author)) {
+      // A host of this programme: mute or remove, as staff do (deleting stays with staff).
+      actions.append(button(t('people.moderateShort'), 'moderate', () => moderateDialog(this.room, msg.author)));
     }
     return actions;
   }
@@ -473,11 +483,14 @@ export class Timeline {
   refreshComposer() {
     const watching = this.room.mode === 'view_only';
     const muted = this.room.isMuted();
-    this.textarea.disabled = watching || muted;
-    this.sendButton.disabled = watching || muted;
-    this.form.classList.toggle('is-disabled', watching || muted);
+    const stage = !watching && !muted && this.room.stageHolds();
+    const off = watching || muted || stage;
+    this.textarea.disabled = off;
+    this.sendButton.disabled = off;
+    this.form.classList.toggle('is-disabled', off);
     if (watching) this.note.textContent = t('composer.viewOnly');
     else if (muted) this.note.textContent = t('composer.muted', { time: formatTime(this.room.mutedUntil) });
+    else if (stage) this.note.textContent = t('composer.stage');
     else this.note.textContent = '';
     this.note.hidden = !this.note.textContent;
   }
