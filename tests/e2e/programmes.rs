@@ -600,7 +600,11 @@ async fn hosts_pin_take_the_stage_give_a_voice_and_moderate_their_room() -> anyh
             on: true
         }
     );
-    p2.join(&rid, Mode::Participant, None).await?;
+    // The join says so too, so that a reloaded page knows.
+    let ServerFrame::Joined { voice, .. } = p2.join(&rid, Mode::Participant, None).await? else {
+        unreachable!()
+    };
+    assert!(voice);
     p2.post(&rid, "うたいます").await?;
 
     // Hosts moderate their room; participants do not; hosts and staff cannot be muted.

@@ -25,7 +25,7 @@ export class RoomSession {
     this.mode = mode;
     this.isLobby = info.kind === 'lobby';
     this.isProgramme = info.kind === 'programme';
-    // A host let me join in (the server says so with `voice`; it forgets on leaving).
+    // A host let me join in (the server says so with `voice`, and in every `joined`).
     this.voiced = false;
     // Whether I put the invitation to join in aside ("keep watching").
     this.inviteDismissed = false;
@@ -257,6 +257,8 @@ export class RoomSession {
     // write lock while it answers a join).
     this.lastSeq = Math.max(this.lastSeq, frame.room.last_seq);
     this.setMuted(frame.muted_until ?? null, { quiet: true });
+    // After a reload or a reconnect, the server says whether a host let me join in.
+    this.voiced = Boolean(frame.voice);
     this.renderHead();
     this.timeline.refreshPermissions();
     this.map?.relabel();

@@ -506,6 +506,7 @@ impl Session {
                 reset,
                 muted_until: state.muted_until(self.me.id, self.now()),
                 removed,
+                voice: state.voiced.contains(&self.me.id),
             };
             self.conn.send_frame(&frame);
             new_peak

@@ -768,6 +768,9 @@ pub enum ServerFrame {
         /// For staff: the people removed from this room, who may be readmitted.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         removed: Vec<Person>,
+        /// A host gave the recipient a voice here (see `give_voice`).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        voice: bool,
     },
     /// A request succeeded. The fields present depend on the request.
     Ack {
