@@ -11,6 +11,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 use tokio_tungstenite::tungstenite::Message;
 
+/// Tells the tasks of a scenario to stop. A watch, not a Notify: a task that is busy with a
+/// frame when the stop is given still sees it at its next turn (a missed Notify hung runs).
+type Stop = tokio::sync::watch::Receiver<bool>;
+
 /// Opens `tokens.len()` connections, `concurrency` at a time, each joined to `room` in `mode`.
 async fn open_all(
     target: &Target,
@@ -42,16 +46,19 @@ fn drain(
     sockets: Vec<Socket>,
     frames: Arc<AtomicU64>,
     bytes: Arc<AtomicU64>,
-    stop: Arc<tokio::sync::Notify>,
+    stop: &Stop,
 ) -> Vec<tokio::task::JoinHandle<Option<Socket>>> {
     sockets
         .into_iter()
         .map(|mut ws| {
-            let (frames, bytes, stop) = (frames.clone(), bytes.clone(), stop.clone());
+            let (frames, bytes, mut stop) = (frames.clone(), bytes.clone(), stop.clone());
             tokio::spawn(async move {
                 loop {
+                    if *stop.borrow() {
+                        return Some(ws);
+                    }
                     tokio::select! {
-                        _ = stop.notified() => return Some(ws),
+                        _ = stop.changed() => return Some(ws),
                         m = ws.next() => match m {
                             Some(Ok(Message::Text(t))) => {
                                 frames.fetch_add(1, Ordering::Relaxed);
@@ -118,18 +125,15 @@ pub async fn hold(target: &Target, o: &HoldOptions) -> anyhow::Result<HoldReport
     let started = Instant::now();
     let sockets = open_all(target, &tokens, &o.room, &o.mode, o.concurrency).await?;
     let connect_secs = started.elapsed().as_secs_f64();
-    let (frames, bytes, stop) = (
-        Arc::new(AtomicU64::new(0)),
-        Arc::new(AtomicU64::new(0)),
-        Arc::new(tokio::sync::Notify::new()),
-    );
-    let tasks = drain(sockets, frames.clone(), bytes.clone(), stop.clone());
+    let (frames, bytes) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let tasks = drain(sockets, frames.clone(), bytes.clone(), &stop);
     // Let the joins' presence traffic settle before measuring idleness.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let held_start = o.server_pid.and_then(sample_process);
     tokio::time::sleep(o.hold).await;
     let held = o.server_pid.and_then(sample_process);
-    stop.notify_waiters();
+    let _ = stop_tx.send(true);
     let mut open = 0;
     for t in tasks {
         if let Ok(Some(mut ws)) = t.await {
@@ -214,17 +218,17 @@ pub async fn broadcast(target: &Target, o: &BroadcastOptions) -> anyhow::Result<
     let mut sender_sockets =
         open_all(target, sender_tokens, &o.room, "chat_only", o.concurrency).await?;
     let latencies = Arc::new(Mutex::new(Vec::<u64>::new()));
-    let stop = Arc::new(tokio::sync::Notify::new());
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
     // Receivers: parse the send time out of each message body.
     let receiving: Vec<_> = receivers
         .into_iter()
         .map(|mut ws| {
-            let (latencies, stop) = (latencies.clone(), stop.clone());
+            let (latencies, mut stop) = (latencies.clone(), stop.clone());
             tokio::spawn(async move {
                 let mut mine = Vec::new();
-                loop {
+                while !*stop.borrow() {
                     tokio::select! {
-                        _ = stop.notified() => break,
+                        _ = stop.changed() => break,
                         m = ws.next() => match m {
                             Some(Ok(Message::Text(t))) => {
                                 let now = now_micros();
@@ -255,11 +259,11 @@ pub async fn broadcast(target: &Target, o: &BroadcastOptions) -> anyhow::Result<
     let sender_drains: Vec<_> = streams
         .drain(..)
         .map(|mut rx| {
-            let (acked, stop) = (acked.clone(), stop.clone());
+            let (acked, mut stop) = (acked.clone(), stop.clone());
             tokio::spawn(async move {
-                loop {
+                while !*stop.borrow() {
                     tokio::select! {
-                        _ = stop.notified() => break,
+                        _ = stop.changed() => break,
                         m = rx.next() => match m {
                             Some(Ok(Message::Text(t))) if t.as_str().starts_with("{\"type\":\"ack\"") => {
                                 acked.fetch_add(1, Ordering::Relaxed);
@@ -286,7 +290,7 @@ pub async fn broadcast(target: &Target, o: &BroadcastOptions) -> anyhow::Result<
     // Give the last messages time to arrive.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let cpu_after = o.server_pid.and_then(sample_process);
-    stop.notify_waiters();
+    let _ = stop_tx.send(true);
     for t in receiving {
         let _ = t.await;
     }
@@ -371,7 +375,6 @@ pub async fn lobby(target: &Target, o: &LobbyOptions) -> anyhow::Result<LobbyRep
     let counter = Arc::new(AtomicU64::new(0));
     let (frames, bytes) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let samples = Arc::new(Mutex::new(Vec::<u64>::new()));
-    // A watch, not a Notify: a task busy with a frame when the stop is given must still see it.
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
     let cpu_before = o.server_pid.and_then(sample_process);
     let started = Instant::now();
