@@ -459,10 +459,11 @@ impl Session {
         // sequence order, without gap or duplicate.
         let _write = room.write.lock().await;
         let info = room.info();
-        room.state()
-            .admit(&info, self.me.id, staff)
-            .map_err(refuse)?;
-        self.check_programme(&room, &info, mode)?;
+        {
+            let state = room.state();
+            state.admit(&info, self.me.id, staff).map_err(refuse)?;
+            self.check_programme(&state, &info, mode)?;
+        }
         let store = &self.hub.inner.store;
         let (mut messages, mut has_older, mut missed, mut reset) =
             (Vec::new(), false, Vec::new(), false);
@@ -488,11 +489,11 @@ impl Session {
             Vec::new()
         };
         let pos = room.is_lobby().then(|| self.spawn_point());
-        self.check_programme(&room, &info, mode)?;
         let counted = info.kind == RoomKind::Programme && !self.me.role.works_here();
         let new_peak = {
             let mut state = room.state();
             state.admit(&info, self.me.id, staff).map_err(refuse)?;
+            self.check_programme(&state, &info, mode)?;
             state.add(&room_id, self.conn.clone(), self.me.clone(), mode, pos);
             let new_peak = if counted { state.note_peak() } else { None };
             let frame = ServerFrame::Joined {
@@ -544,7 +545,7 @@ impl Session {
     /// capacity for people who write (watchers do not count where watching is allowed, nor
     /// do staff and hosts). Staff and the programme's hosts are exempt; people a host gave a
     /// voice may join in beyond the capacity.
-    fn check_programme(&self, room: &Room, info: &RoomInfo, mode: Mode) -> Handled {
+    fn check_programme(&self, state: &RoomState, info: &RoomInfo, mode: Mode) -> Handled {
         let Some(p) = &info.programme else {
             return Ok(());
         };
@@ -564,7 +565,6 @@ impl Session {
                 "this group is for other age bands; the staff can help you find yours",
             );
         }
-        let state = room.state();
         if mode.can_write()
             && !state.writes_here(self.me.id)
             && !state.voiced.contains(&self.me.id)

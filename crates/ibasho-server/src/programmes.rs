@@ -31,11 +31,13 @@ pub const PREVIEW_COUNT: usize = 12;
 
 const DAY_MS: Millis = 86_400_000;
 
+fn not_found() -> AppError {
+    AppError::client(ErrorCode::NotFound, "no such programme or session")
+}
+
 pub(crate) fn store_error(e: StoreError) -> AppError {
     match e {
-        StoreError::NotFound => {
-            AppError::client(ErrorCode::NotFound, "no such programme or session")
-        }
+        StoreError::NotFound => not_found(),
         e => AppError::from(anyhow::anyhow!(e)),
     }
 }
@@ -52,8 +54,7 @@ fn programme_error(e: ProgrammeError) -> AppError {
 }
 
 pub(crate) fn parse_id<T: std::str::FromStr>(s: &str) -> Result<T, AppError> {
-    s.parse()
-        .map_err(|_| AppError::client(ErrorCode::NotFound, "no such programme or session"))
+    s.parse().map_err(|_| not_found())
 }
 
 /// Checks a programme's fields; `hosts` must be accounts that work here.
@@ -161,7 +162,7 @@ pub(crate) fn programme_record(
         .catalogue()
         .programme(id)
         .cloned()
-        .ok_or_else(|| store_error(StoreError::NotFound))
+        .ok_or_else(not_found)
 }
 
 fn session_record(state: &AppState, id: SessionId) -> Result<SessionRecord, AppError> {
@@ -170,7 +171,7 @@ fn session_record(state: &AppState, id: SessionId) -> Result<SessionRecord, AppE
         .catalogue()
         .session(id)
         .cloned()
-        .ok_or_else(|| store_error(StoreError::NotFound))
+        .ok_or_else(not_found)
 }
 
 /// Stores a changed programme, stamped with the time of the change.
@@ -238,7 +239,7 @@ pub(crate) async fn show(
             cat.sessions_of(id).into_iter().map(session_view).collect();
         (record, sessions)
     };
-    let record = record.ok_or_else(|| store_error(StoreError::NotFound))?;
+    let record = record.ok_or_else(not_found)?;
     Ok(Json(serde_json::json!({
         "programme": view(&state, &record).await?,
         "sessions": sessions,
@@ -360,7 +361,7 @@ pub(crate) async fn create_session(
     let programme: ProgrammeId = parse_id(&id)?;
     let schedule: SessionInput = parse_body(&body)?;
     if state.programmes.catalogue().programme(programme).is_none() {
-        return Err(store_error(StoreError::NotFound));
+        return Err(not_found());
     }
     check_rate(&state, &schedule)?;
     let now = state.now();
