@@ -97,6 +97,38 @@ async fn attempt(
             let mut c = server.client(&token).await?;
             ws_ok(c.request(json!({"type": "mute", "room": "lobby", "account": target, "minutes": 1, "reason": "walk"})).await?)
         }
+        Action::RequestConsult => {
+            let mut c = server.client(&token).await?;
+            ws_ok(
+                c.request(json!({"type": "consult_request", "topic": "other", "for_whom": "self"}))
+                    .await?,
+            )
+        }
+        Action::TakeConsults => {
+            let mut c = server.client(&token).await?;
+            ws_ok(
+                c.request(json!({"type": "counsellor_status", "availability": "away"}))
+                    .await?,
+            )
+        }
+        Action::SeeConsultQueue => {
+            let mut c = server.client(&token).await?;
+            let ws = ws_ok(c.request(json!({"type": "consult_queue"})).await?)?;
+            let http = http_ok(
+                server
+                    .call("GET", "/api/consults/messages", Some(&token), None, None)
+                    .await?
+                    .status,
+            )?;
+            anyhow::ensure!(ws == http, "the queue and the left messages disagree");
+            Ok(ws)
+        }
+        Action::ManageCounsellors => http_ok(
+            server
+                .call("GET", "/api/counsellors", Some(&token), None, None)
+                .await?
+                .status,
+        ),
         Action::ReviewApplications => http_ok(
             server
                 .call("GET", "/api/staff/applications", Some(&token), None, None)

@@ -4,6 +4,7 @@
 mod admin;
 mod authorization;
 mod chat;
+mod consult;
 mod entry;
 mod handshake;
 mod injection;

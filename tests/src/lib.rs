@@ -70,6 +70,8 @@ pub fn test_config(data_dir: &Path) -> Config {
     config.auth.guest_entry = true;
     // Most tests run at any hour; opening hours have their own tests with a moving clock.
     config.opening_hours.always_open = true;
+    // Consult offers lapse and graces end soon after a test moves its clock.
+    config.consult.tick_ms = 20;
     config
 }
 
@@ -223,6 +225,20 @@ impl TestServer {
             .keys
             .issue(&identity, Duration::from_secs(3600))?;
         Ok((token, record.id))
+    }
+
+    /// A fresh access token for an existing account (as signing in again would give).
+    pub async fn token_for(&self, account: AccountId) -> anyhow::Result<String> {
+        let record = self
+            .server
+            .hub
+            .store()
+            .account(account)
+            .await?
+            .ok_or_else(|| anyhow!("no account {account}"))?;
+        self.server
+            .keys
+            .issue(&record.identity(), Duration::from_secs(3600))
     }
 
     /// A plain HTTP/1.1 request; returns status and body.
@@ -620,6 +636,9 @@ pub fn reply_id(frame: &ServerFrame) -> Option<&RequestId> {
         | ServerFrame::History { id, .. }
         | ServerFrame::Rooms { id, .. }
         | ServerFrame::Pong { id, .. }
+        | ServerFrame::ConsultStatus { id, .. }
+        | ServerFrame::Counsellor { id, .. }
+        | ServerFrame::ConsultQueue { id, .. }
         | ServerFrame::Error { id, .. } => id.as_ref(),
         _ => None,
     }

@@ -672,6 +672,9 @@ const ja = {
   'error.totp_required': '確認コード（2 段階認証）も入れてください。',
   'error.suspended': 'このアカウントはいま使えません。スタッフにお問い合わせください。',
   'error.closed': 'いまは開いていない時間です。開いている時間に、またどうぞ。',
+  'error.unknown_consult': 'この相談は見つかりませんでした。すでに終わっているかもしれません。',
+  'error.already_requested': 'すでに相談を申し込んでいます。いまの申し込みの画面をご覧ください。',
+  'error.consult_state': 'いまはその操作ができません（申し出の時間が過ぎたか、ほかの人が対応しました）。',
   'error.other': 'うまくいきませんでした。',
 
   // ---- programmes: the timetable, the rooms, the hosts, the staff screens, the gallery, statistics
@@ -1667,6 +1670,9 @@ const en = {
   'error.totp_required': 'Please also enter the current code from your authenticator.',
   'error.suspended': 'This account cannot be used at the moment. Please ask the staff.',
   'error.closed': 'The space is closed at the moment. You are welcome when it opens.',
+  'error.unknown_consult': 'This consultation could not be found. It may have ended already.',
+  'error.already_requested': 'You have already asked for a consultation. Please see your current request.',
+  'error.consult_state': 'That cannot be done now (the offer ran out, or someone else took it).',
   'error.other': 'That did not work.',
 
   // ---- programmes: the timetable, the rooms, the hosts, the staff screens, the gallery, statistics

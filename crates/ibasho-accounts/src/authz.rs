@@ -20,6 +20,15 @@ pub enum Action {
     ReadStatistics,
     /// Mute, remove and readmit members; delete any message.
     Moderate,
+    /// Ask to talk one to one with a counsellor.
+    RequestConsult,
+    /// Take consults: say one is available, be offered requests, talk, write notes.
+    TakeConsults,
+    /// See the consult queue (counts and waits, never content) and the messages people left
+    /// to be contacted; mark a consult urgent.
+    SeeConsultQueue,
+    /// Set counsellors' professions, capacity and supervisor flag.
+    ManageCounsellors,
     /// See, invite from, decline and archive applications.
     ReviewApplications,
     /// Invite participants and family members.
@@ -53,6 +62,10 @@ impl Action {
         Action::ManageProgrammes,
         Action::ReadStatistics,
         Action::Moderate,
+        Action::RequestConsult,
+        Action::TakeConsults,
+        Action::SeeConsultQueue,
+        Action::ManageCounsellors,
         Action::ReviewApplications,
         Action::InviteParticipants,
         Action::InviteStaff,
@@ -75,6 +88,10 @@ impl Action {
             Action::ManageProgrammes => "manage_programmes",
             Action::ReadStatistics => "read_statistics",
             Action::Moderate => "moderate",
+            Action::RequestConsult => "request_consult",
+            Action::TakeConsults => "take_consults",
+            Action::SeeConsultQueue => "see_consult_queue",
+            Action::ManageCounsellors => "manage_counsellors",
             Action::ReviewApplications => "review_applications",
             Action::InviteParticipants => "invite_participants",
             Action::InviteStaff => "invite_staff",
@@ -111,7 +128,11 @@ pub fn allowed(role: Role, action: Action) -> bool {
         | Action::Moderate
         | Action::ReviewApplications
         | Action::InviteParticipants
-        | Action::ManageInvitations => matches!(role, Staff | Admin),
+        | Action::ManageInvitations
+        | Action::ManageCounsellors => matches!(role, Staff | Admin),
+        Action::RequestConsult => matches!(role, Participant | Family),
+        Action::TakeConsults => role == Counsellor,
+        Action::SeeConsultQueue => role.works_here(),
         Action::InviteStaff
         | Action::ListAccounts
         | Action::AdministerAccounts

@@ -7,15 +7,20 @@
 //!
 //! # Layout
 //!
+//! - [`config`]: [`ConsultConfig`], the `[consult]` settings.
 //! - [`router`]: [`Router`], the queue, the offers and the consults under way.
 //! - [`crisis`]: [`CrisisWords`], the configurable words that make a request urgent, matched
 //!   however they are typed.
+//! - [`store`]: [`store::ConsultStore`], what consults need from persistence.
 
+pub mod config;
 pub mod crisis;
 pub mod router;
+pub mod store;
 
+pub use config::ConsultConfig;
 pub use crisis::CrisisWords;
 pub use router::{
-    Availability, ConsultId, Decision, End, Profession, Refused, RequestSpec, Router, RouterConfig,
-    State,
+    Availability, ConsultId, CounsellorView, Decision, End, Profession, Refused, RequestSpec,
+    RequestView, Restored, Router, RouterConfig, State,
 };

@@ -5,19 +5,10 @@
 use ibasho_protocol::{AccountId, Millis};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
-/// A consult request's id, given by the router in order of arrival.
-pub type ConsultId = u64;
+pub use ibasho_protocol::consult::{Availability, ConsultId, Profession};
 
-/// A counsellor's profession.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Profession {
-    /// 臨床心理士・公認心理師.
-    ClinicalPsychologist,
-    /// 社会福祉士・精神保健福祉士.
-    SocialWorker,
-    /// Another profession.
-    Other,
-}
+/// How a request ended. Every request ends exactly once.
+pub use ibasho_protocol::consult::ConsultEnd as End;
 
 /// Settings of the router.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,19 +67,6 @@ pub enum State {
     },
     /// Over, for good.
     Ended(End),
-}
-
-/// How a request ended. Every request ends exactly once.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum End {
-    /// The consult took place and one side ended it.
-    Completed,
-    /// The requester withdrew before or during it.
-    Cancelled,
-    /// No one was free; the requester left a message to be contacted at the next opening.
-    LeftMessage,
-    /// The space closed while the request still waited.
-    Closed,
 }
 
 /// Something the server must do.
@@ -154,15 +132,18 @@ pub enum Refused {
     AlreadyWaiting,
 }
 
-/// A counsellor's availability.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Availability {
-    /// Takes new consults.
-    Available,
-    /// Finishes what they have; takes nothing new.
-    Away,
-    /// Not connected.
-    Offline,
+impl Counsellor {
+    /// Someone the router has not seen: one seat, offline, idle since `now`.
+    fn new(now: Millis) -> Self {
+        Self {
+            professions: Vec::new(),
+            capacity: 1,
+            availability: Availability::Offline,
+            active: 0,
+            offered: None,
+            idle_since: now,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -202,6 +183,65 @@ impl Request {
             id,
         )
     }
+}
+
+/// A request that has not ended, as [`Router::open_requests`] shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestView {
+    /// The request.
+    pub id: ConsultId,
+    /// Who asked.
+    pub requester: AccountId,
+    /// Where it stands.
+    pub state: State,
+    /// Urgent or not.
+    pub urgent: bool,
+    /// When it (last) joined the queue.
+    pub queued_at: Millis,
+    /// When a counsellor first took it.
+    pub started_at: Option<Millis>,
+    /// It lost its counsellor and waits at the front of its class.
+    pub front: bool,
+    /// The profession it waits for (after a transfer, or widened to any).
+    pub profession: Option<Profession>,
+    /// A transfer to one counsellor in particular.
+    pub only: Option<AccountId>,
+}
+
+/// A request to put back after a restart ([`Router::restore`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Restored {
+    /// Its id.
+    pub id: ConsultId,
+    /// What was asked.
+    pub spec: RequestSpec,
+    /// When it (last) joined the queue.
+    pub queued_at: Millis,
+    /// It waits at the front of its class (it had lost its counsellor).
+    pub front: bool,
+    /// The counsellor it was under way with, if it was.
+    pub counsellor: Option<AccountId>,
+    /// When a counsellor first took it.
+    pub started_at: Option<Millis>,
+    /// A transfer to one counsellor in particular.
+    pub only: Option<AccountId>,
+}
+
+/// A counsellor as [`Router::counsellor`] shows them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CounsellorView {
+    /// Who.
+    pub id: AccountId,
+    /// Their professions.
+    pub professions: Vec<Profession>,
+    /// Consults at once.
+    pub capacity: u32,
+    /// Available, away, offline.
+    pub availability: Availability,
+    /// Consults under way.
+    pub active: u32,
+    /// The request on offer to them.
+    pub offered: Option<ConsultId>,
 }
 
 /// The router.
@@ -299,6 +339,100 @@ impl Router {
         self.queue.values().copied().collect()
     }
 
+    /// The open request of `requester`, if any.
+    pub fn request_of(&self, requester: AccountId) -> Option<ConsultId> {
+        self.by_requester.get(&requester).copied()
+    }
+
+    /// Every request that has not ended, as the queue view and a restart need it.
+    pub fn open_requests(&self) -> Vec<RequestView> {
+        self.requests
+            .iter()
+            .map(|(id, r)| RequestView {
+                id: *id,
+                requester: r.spec.requester,
+                state: r.state.clone(),
+                urgent: r.spec.urgent,
+                queued_at: r.queued_at,
+                started_at: r.started_at,
+                front: r.front,
+                profession: r.spec.profession,
+                only: r.only,
+            })
+            .collect()
+    }
+
+    /// A counsellor as the router knows them.
+    pub fn counsellor(&self, id: AccountId) -> Option<CounsellorView> {
+        self.counsellors.get(&id).map(|c| CounsellorView {
+            id,
+            professions: c.professions.clone(),
+            capacity: c.capacity,
+            availability: c.availability,
+            active: c.active,
+            offered: c.offered,
+        })
+    }
+
+    /// Every counsellor the router knows.
+    pub fn counsellors(&self) -> Vec<CounsellorView> {
+        self.counsellors
+            .keys()
+            .filter_map(|id| self.counsellor(*id))
+            .collect()
+    }
+
+    /// Whether the queue is open.
+    pub fn is_open(&self) -> bool {
+        self.open
+    }
+
+    /// After a restart: puts back the requests that had not ended, as they were (offers are
+    /// forgotten: those requests wait again), with the next id to give. No counsellor is
+    /// connected yet: consults under way wait for theirs for the reconnect grace, as after
+    /// any drop.
+    pub fn restore(&mut self, now: Millis, next_id: ConsultId, requests: Vec<Restored>) {
+        self.next_id = self.next_id.max(next_id);
+        let until = now + self.config.reconnect_grace_ms;
+        for r in requests {
+            self.next_id = self.next_id.max(r.id + 1);
+            if self.requests.contains_key(&r.id)
+                || self.by_requester.contains_key(&r.spec.requester)
+            {
+                continue;
+            }
+            let state = match r.counsellor {
+                Some(counsellor) => {
+                    let c = self
+                        .counsellors
+                        .entry(counsellor)
+                        .or_insert_with(|| Counsellor::new(now));
+                    c.active += 1;
+                    c.capacity = c.capacity.max(c.active);
+                    State::Active {
+                        counsellor,
+                        interrupted_until: Some(until),
+                    }
+                }
+                None => State::Waiting,
+            };
+            let request = Request {
+                spec: r.spec,
+                state,
+                queued_at: r.queued_at,
+                front: r.front,
+                passed_by: HashSet::new(),
+                only: r.only,
+                started_at: r.started_at,
+            };
+            if matches!(request.state, State::Waiting) {
+                self.queue.insert(request.key(r.id), r.id);
+            }
+            self.by_requester.insert(request.spec.requester, r.id);
+            self.requests.insert(r.id, request);
+        }
+    }
+
     // ---- counsellors ----------------------------------------------------------------------
 
     /// A counsellor signs in, or changes what they take. Returns the offers that follow.
@@ -311,14 +445,10 @@ impl Router {
         availability: Availability,
     ) -> Vec<Decision> {
         let mut out = Vec::new();
-        let c = self.counsellors.entry(id).or_insert(Counsellor {
-            professions: Vec::new(),
-            capacity: 1,
-            availability: Availability::Offline,
-            active: 0,
-            offered: None,
-            idle_since: now,
-        });
+        let c = self
+            .counsellors
+            .entry(id)
+            .or_insert_with(|| Counsellor::new(now));
         c.professions = professions;
         // Lowering it below what they have now takes effect as their consults end.
         c.capacity = capacity.max(1).max(c.active);

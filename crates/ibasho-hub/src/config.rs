@@ -55,4 +55,6 @@ pub struct HubSettings {
     pub limits: Limits,
     /// `[opening_hours]`.
     pub opening_hours: OpeningHoursConfig,
+    /// `[consult]`.
+    pub consult: ibasho_consult::ConsultConfig,
 }

@@ -3,6 +3,7 @@
 
 use crate::clock::Clock;
 use crate::config::HubSettings;
+use crate::consult::Desk;
 use crate::opening::{Change, OpeningWatch};
 use crate::outbound::{ConnectionHandle, Delivery, HubMetrics, KillSwitch, SharedFrame};
 use crate::room::Room;
@@ -92,6 +93,8 @@ pub(crate) struct HubInner {
     next_connection: AtomicU64,
     shutting_down: AtomicBool,
     pub(crate) metrics: Arc<HubMetrics>,
+    /// Private consultations.
+    pub(crate) desk: Desk,
 }
 
 impl std::fmt::Debug for HubInner {
@@ -118,7 +121,12 @@ impl HubInner {
             c.send(&frame, Delivery::Essential);
         }
         if let Change::Now(Opening { open: false, .. }) = change {
-            for room in self.rooms.iter() {
+            // Consults under way go on to their end.
+            for room in self
+                .rooms
+                .iter()
+                .filter(|r| r.info().kind != RoomKind::Consult)
+            {
                 let mut state = room.state();
                 for c in state.connections() {
                     if !c.role.works_here() {
@@ -143,7 +151,9 @@ impl Hub {
     ) -> Result<Self, StartError> {
         let hours = OpeningHours::from_config(&settings.opening_hours)?;
         let opening = OpeningWatch::new(hours, clock.now());
+        let desk = Desk::new(settings.consult.clone());
         let inner = Arc::new(HubInner {
+            desk,
             settings,
             store,
             clock,
@@ -158,18 +168,13 @@ impl Hub {
         let mut records = inner.store.rooms().await?;
         if !records.iter().any(|r| r.info.id.is_lobby()) {
             let lobby = RoomRecord {
-                info: RoomInfo {
-                    id: RoomId::lobby(),
-                    kind: RoomKind::Lobby,
-                    name: "ひろば".to_owned(),
-                    topic: String::new(),
-                    capacity: inner.settings.limits.default_room_capacity,
-                    last_seq: 0,
-                    archived: false,
-                    programme: None,
-                    pinned: None,
-                    stage: false,
-                },
+                info: RoomInfo::new(
+                    RoomId::lobby(),
+                    RoomKind::Lobby,
+                    "ひろば".to_owned(),
+                    String::new(),
+                    inner.settings.limits.default_room_capacity,
+                ),
                 created_by: None,
                 created_at: inner.clock.now(),
             };
@@ -178,6 +183,10 @@ impl Hub {
         }
         let now = inner.clock.now();
         for record in records {
+            // A consult that ended can never be entered again: no need to hold its room.
+            if record.info.kind == RoomKind::Consult && record.info.archived {
+                continue;
+            }
             let room = Arc::new(Room::new(record.info));
             let mutes = inner.store.mutes(&room.id, now).await?;
             let removed = inner.store.removals(&room.id).await?;
@@ -189,7 +198,9 @@ impl Hub {
             inner.rooms.insert(room.id.clone(), room);
         }
         let hub = Hub { inner };
+        hub.load_consults().await?;
         hub.spawn_tick();
+        hub.spawn_consult_tick();
         Ok(hub)
     }
 
@@ -262,7 +273,7 @@ impl Hub {
             .rooms
             .iter()
             .map(|r| r.info())
-            .filter(|i| staff || !i.archived)
+            .filter(|i| (staff || !i.archived) && i.kind != RoomKind::Consult)
             .collect();
         rooms.sort_by(|a, b| {
             (!a.id.is_lobby(), a.archived, &a.name).cmp(&(!b.id.is_lobby(), b.archived, &b.name))
@@ -433,6 +444,15 @@ impl Hub {
             closed += 1;
         }
         closed
+    }
+
+    /// How many connections `account` has open.
+    pub(crate) fn connections_of(&self, account: AccountId) -> usize {
+        self.inner.per_account.get(&account).map_or(0, |c| *c)
+    }
+
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.inner.shutting_down.load(Ordering::SeqCst)
     }
 
     /// Number of open connections.

@@ -12,6 +12,8 @@
 //! - `room`: one room in memory: membership, presence per audience, positions, moderation.
 //! - [`outbound`]: frames serialized once and shared ([`SharedFrame`]), bounded queues, the
 //!   kill switch that closes a slow or abusive connection.
+//! - `consult`: the consult desk: carries out the consult router's decisions (offers, the
+//!   private consult rooms, statuses, the queue view), storing each change first.
 //! - [`store`]: the storage traits the hub needs, implemented by `ibasho-store`.
 //! - [`clock`]: injected time, so that mutes and limits are testable without sleeping.
 //! - [`config`]: the `[hub]` settings.
@@ -19,6 +21,7 @@
 
 pub mod clock;
 pub mod config;
+mod consult;
 pub mod hub;
 mod opening;
 pub mod outbound;
@@ -29,6 +32,7 @@ pub mod store;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{HubConfig, HubSettings};
+pub use consult::consult_room;
 pub use hub::{ConnectError, Connection, Hub, Identity, StartError};
 pub use outbound::{CloseReason, HubMetrics, KillSwitch, SharedFrame};
 pub use session::{Flow, Session};

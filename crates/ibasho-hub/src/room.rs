@@ -46,6 +46,26 @@ pub(crate) struct RoomState {
     /// The most visitors (people who do not work here) present at once since the room was
     /// loaded.
     peak: u32,
+    /// For a consult room: who may enter.
+    pub(crate) private: Option<PrivateRoom>,
+}
+
+/// Who may enter a private (consult) room.
+#[derive(Debug, Default)]
+pub(crate) struct PrivateRoom {
+    /// The requester and their counsellor: they write.
+    pub(crate) members: HashSet<AccountId>,
+    /// Supervisors observing: they watch.
+    pub(crate) observers: HashSet<AccountId>,
+}
+
+impl PrivateRoom {
+    pub(crate) fn new(members: impl IntoIterator<Item = AccountId>) -> Self {
+        Self {
+            members: members.into_iter().collect(),
+            observers: HashSet::new(),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -92,6 +112,7 @@ impl PersonHere {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum JoinRefusal {
     Archived,
+    Private,
     Removed,
     Full,
 }
@@ -189,6 +210,15 @@ impl RoomState {
     ) -> Result<(), JoinRefusal> {
         if info.archived {
             return Err(JoinRefusal::Archived);
+        }
+        if info.kind == ibasho_protocol::RoomKind::Consult
+            && !self
+                .private
+                .as_ref()
+                .is_some_and(|p| p.members.contains(&account) || p.observers.contains(&account))
+        {
+            // Not theirs: as if there were no such room.
+            return Err(JoinRefusal::Private);
         }
         if self.removed.contains(&account) && !is_staff {
             return Err(JoinRefusal::Removed);

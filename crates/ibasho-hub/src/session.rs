@@ -3,6 +3,7 @@
 //! becomes an error frame echoing the request id; nothing is changed when a request is
 //! refused.
 
+use crate::consult::{Ask, DeskError};
 use crate::hub::Hub;
 use crate::outbound::{CloseReason, ConnectionHandle, Delivery, HubMetrics, SharedFrame};
 use crate::rate::{AbuseMeter, TokenBucket};
@@ -69,6 +70,17 @@ impl Refusal {
                 | ErrorCode::RateLimited
                 | ErrorCode::HelloRequired
         )
+    }
+}
+
+impl From<DeskError> for Refusal {
+    fn from(e: DeskError) -> Self {
+        Refusal {
+            code: e.code,
+            message: e.message,
+            room: None,
+            retry_after_ms: e.retry_after_ms,
+        }
     }
 }
 
@@ -236,7 +248,11 @@ impl Session {
         let started = Instant::now();
         let result = async {
             match frame {
-                ClientFrame::Hello { id, protocol } => self.hello(id, protocol),
+                ClientFrame::Hello { id, protocol } => {
+                    self.hello(id, protocol)?;
+                    self.hub.consult_welcome(&self.me, &self.conn).await;
+                    Ok(())
+                }
                 ClientFrame::Join {
                     id,
                     room,
@@ -319,6 +335,97 @@ impl Session {
                     account,
                     on,
                 } => self.give_voice(id, room, account, on).await,
+                ClientFrame::ConsultRequest {
+                    id,
+                    topic,
+                    for_whom,
+                    profession,
+                    channel,
+                    first_message,
+                } => {
+                    let first_message = match first_message {
+                        Some(m) if !m.trim().is_empty() => Some(self.consult_text(&m)?),
+                        _ => None,
+                    };
+                    let ask = Ask {
+                        topic,
+                        for_whom,
+                        profession,
+                        channel,
+                        first_message,
+                    };
+                    self.hub
+                        .consult_request(&self.me, id, ask)
+                        .await
+                        .map_err(Refusal::from)
+                }
+                ClientFrame::ConsultCancel { id, consult } => {
+                    let done = self.hub.consult_cancel(&self.me, consult).await;
+                    self.acked(id, done)
+                }
+                ClientFrame::ConsultLeaveMessage { id, consult, body } => {
+                    let body = self.consult_text(&body)?;
+                    let done = self
+                        .hub
+                        .consult_leave_message(&self.me, consult, body)
+                        .await;
+                    self.acked(id, done)
+                }
+                ClientFrame::CounsellorStatus { id, availability } => self
+                    .hub
+                    .counsellor_status(&self.me, id, availability)
+                    .await
+                    .map_err(Refusal::from),
+                ClientFrame::ConsultAccept { id, consult } => {
+                    let done = self.hub.consult_answer(&self.me, consult, true).await;
+                    self.acked(id, done)
+                }
+                ClientFrame::ConsultDecline { id, consult } => {
+                    let done = self.hub.consult_answer(&self.me, consult, false).await;
+                    self.acked(id, done)
+                }
+                ClientFrame::ConsultEnd { id, consult } => {
+                    let done = self.hub.consult_end(&self.me, consult).await;
+                    self.acked(id, done)
+                }
+                ClientFrame::ConsultNotes {
+                    id,
+                    consult,
+                    notes,
+                    outcome,
+                } => {
+                    let done = self
+                        .hub
+                        .consult_notes(&self.me, consult, notes, outcome)
+                        .await;
+                    self.acked(id, done)
+                }
+                ClientFrame::ConsultTransfer {
+                    id,
+                    consult,
+                    to,
+                    profession,
+                    note,
+                } => {
+                    let done = self
+                        .hub
+                        .consult_transfer(&self.me, consult, to, profession, note)
+                        .await;
+                    self.acked(id, done)
+                }
+                ClientFrame::ConsultFlag { id, consult } => {
+                    let done = self.hub.consult_flag(&self.me, consult).await;
+                    self.acked(id, done)
+                }
+                ClientFrame::ConsultObserve { id, consult } => {
+                    let done = self.hub.consult_observe(&self.me, consult).await;
+                    self.acked(id, done)
+                }
+                ClientFrame::ConsultQueue { id } => self
+                    .hub
+                    .consult_queue(&self.me, id)
+                    .await
+                    .map_err(Refusal::from),
                 ClientFrame::Ping { id } => {
                     self.conn.send_frame(&ServerFrame::Pong {
                         id,
@@ -332,6 +439,24 @@ impl Session {
         .await;
         tracing::debug!(kind, connection = %self.conn.id, micros = started.elapsed().as_micros() as u64, ok = result.is_ok(), "handled");
         result
+    }
+
+    // ---- consults ------------------------------------------------------------------------
+
+    /// Acknowledges a consult event that went through.
+    fn acked(&self, id: Option<RequestId>, done: Result<(), DeskError>) -> Handled {
+        done.map_err(Refusal::from)?;
+        self.conn.send_frame(&ServerFrame::ack(id));
+        Ok(())
+    }
+
+    /// Checks a requester's text (a first message, a left message) like a message.
+    fn consult_text(&self, text: &str) -> Result<String, Refusal> {
+        let room = RoomId::lobby();
+        self.message_body(text, &room).map_err(|mut r| {
+            r.room = None;
+            r
+        })
     }
 
     // ---- hello ------------------------------------------------------------------------
@@ -430,7 +555,10 @@ impl Session {
         since: Option<u64>,
     ) -> Handled {
         let room = self.room(&room_id)?;
-        self.check_open(&room_id)?;
+        if room.info().kind != RoomKind::Consult {
+            // A consult under way goes on after closing (its room admits only its people).
+            self.check_open(&room_id)?;
+        }
         // A handle on the hub (an Arc), so that the limits can be borrowed while `self` changes.
         let hub = self.hub.clone();
         let limits = &hub.inner.settings.limits;
@@ -448,6 +576,7 @@ impl Session {
         let refuse = |r: JoinRefusal| {
             let (code, msg) = match r {
                 JoinRefusal::Archived => (ErrorCode::UnknownRoom, "this room was closed"),
+                JoinRefusal::Private => (ErrorCode::UnknownRoom, "no such room"),
                 JoinRefusal::Removed => (ErrorCode::Removed, "staff asked you to leave this room"),
                 JoinRefusal::Full => (ErrorCode::RoomFull, "this room is full"),
             };
@@ -463,6 +592,16 @@ impl Session {
             let state = room.state();
             state.admit(&info, self.me.id, staff).map_err(refuse)?;
             self.check_programme(&state, &info, mode)?;
+        }
+        if info.kind == RoomKind::Consult
+            && mode.can_write()
+            && Hub::consult_admission(&room, self.me.id) == Some(false)
+        {
+            return Err(Refusal::new(
+                ErrorCode::NotAllowed,
+                "a supervisor observes a consult as a watcher",
+            )
+            .in_room(&room_id));
         }
         let store = &self.hub.inner.store;
         let (mut messages, mut has_older, mut missed, mut reset) =
@@ -758,13 +897,18 @@ impl Session {
         self.check_stage(&room)?;
         let body = self.message_body(&body, &room_id)?;
         self.take_write_token(&room_id)?;
+        let consult = (room.info().kind == RoomKind::Consult).then(|| body.clone());
         let change = TimelineChange::Post {
             message_id: MessageId::new_v7(),
             author: self.me.id,
             body,
             client_msg_id,
         };
-        self.append(id, &room, change).await
+        self.append(id, &room, change).await?;
+        if let Some(body) = consult {
+            self.hub.consult_posted(&self.me, &room_id, &body).await;
+        }
+        Ok(())
     }
 
     async fn edit(
@@ -1011,18 +1155,7 @@ impl Session {
                 "capacity must be between 1 and 100000",
             ));
         }
-        let info = RoomInfo {
-            id: RoomId::generate(),
-            kind: RoomKind::Chat,
-            name,
-            topic,
-            capacity,
-            last_seq: 0,
-            archived: false,
-            programme: None,
-            pinned: None,
-            stage: false,
-        };
+        let info = RoomInfo::new(RoomId::generate(), RoomKind::Chat, name, topic, capacity);
         let record = RoomRecord {
             info: info.clone(),
             created_by: Some(self.me.id),
@@ -1406,5 +1539,10 @@ impl Session {
             }
         }
         self.hub.disconnect(self.conn.id, self.me.id);
+        if self.me.role == ibasho_protocol::Role::Counsellor {
+            let hub = self.hub.clone();
+            let (account, role) = (self.me.id, self.me.role);
+            tokio::spawn(async move { hub.consult_connection_closed(account, role).await });
+        }
     }
 }

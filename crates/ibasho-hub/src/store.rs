@@ -302,7 +302,12 @@ pub trait AttendanceStore: Send + Sync {
 /// Everything the hub persists, in one object.
 #[async_trait]
 pub trait HubStore:
-    AccountStore + RoomStore + TimelineStore + ModerationStore + AttendanceStore
+    AccountStore
+    + RoomStore
+    + TimelineStore
+    + ModerationStore
+    + AttendanceStore
+    + ibasho_consult::store::ConsultStore
 {
     /// Whether the database answers (for `/healthz`).
     async fn ping(&self) -> Result<(), StoreError>;

@@ -62,6 +62,13 @@ pub enum ErrorCode {
     /// The space is closed now; `retry_after_ms` says when it opens next (absent: no opening
     /// is scheduled within a year).
     Closed,
+    /// No such consult, or not one of yours, or it has ended.
+    UnknownConsult,
+    /// You already have a consult request that has not ended.
+    AlreadyRequested,
+    /// The consult is not in a state that allows this (the offer lapsed or went to someone
+    /// else; it has not started; it is not yours to answer).
+    ConsultState,
 }
 
 impl ErrorCode {
@@ -94,6 +101,9 @@ impl ErrorCode {
             Self::TotpRequired => "totp_required",
             Self::Suspended => "suspended",
             Self::Closed => "closed",
+            Self::UnknownConsult => "unknown_consult",
+            Self::AlreadyRequested => "already_requested",
+            Self::ConsultState => "consult_state",
         }
     }
 
@@ -111,8 +121,12 @@ impl ErrorCode {
             Self::Suspended => 403,
             Self::InvitationInvalid => 410,
             Self::NotAllowed | Self::Muted | Self::Removed | Self::NotJoined => 403,
-            Self::UnknownRoom | Self::UnknownMessage | Self::NotFound => 404,
-            Self::HandleTaken | Self::RoomFull | Self::TooManyRooms => 409,
+            Self::UnknownRoom | Self::UnknownMessage | Self::NotFound | Self::UnknownConsult => 404,
+            Self::HandleTaken
+            | Self::RoomFull
+            | Self::TooManyRooms
+            | Self::AlreadyRequested
+            | Self::ConsultState => 409,
             Self::RateLimited => 429,
             Self::Internal => 500,
             Self::Unavailable | Self::Closed => 503,
@@ -147,6 +161,9 @@ impl ErrorCode {
         Self::TotpRequired,
         Self::Suspended,
         Self::Closed,
+        Self::UnknownConsult,
+        Self::AlreadyRequested,
+        Self::ConsultState,
     ];
 }
 

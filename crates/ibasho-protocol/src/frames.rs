@@ -4,6 +4,10 @@
 //! Times are milliseconds since the Unix epoch (UTC), so that every client can format them
 //! in the space's time zone without parsing.
 
+use crate::consult::{
+    Availability, Channel, ConsultEnd, ConsultId, ConsultSummary, CounsellorProfile,
+    CounsellorView, ForWhom, Outcome, Phase, Profession, QueueEntry, Released, Topic,
+};
 use crate::ids::{AccountId, ConnectionId, MessageId, RequestId, RoomId};
 use crate::{ErrorCode, Limits};
 use serde::{Deserialize, Serialize};
@@ -220,6 +224,9 @@ pub enum RoomKind {
     Chat,
     /// The room of one occurrence of a programme session; see `programme`.
     Programme,
+    /// A private consult between a requester and their counsellor (and a supervisor who
+    /// observes): never listed; only those people may join.
+    Consult,
 }
 
 /// A room as listed to clients.
@@ -250,6 +257,24 @@ pub struct RoomInfo {
     /// react.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stage: bool,
+}
+
+impl RoomInfo {
+    /// A new, empty room: no events yet, not archived, nothing pinned.
+    pub fn new(id: RoomId, kind: RoomKind, name: String, topic: String, capacity: u32) -> Self {
+        Self {
+            id,
+            kind,
+            name,
+            topic,
+            capacity,
+            last_seq: 0,
+            archived: false,
+            programme: None,
+            pinned: None,
+            stage: false,
+        }
+    }
 }
 
 /// A position on the lobby map, in map units (see `welcome.lobby_map`).
@@ -613,6 +638,131 @@ pub enum ClientFrame {
         /// Give (true) or take back (false).
         on: bool,
     },
+    /// Ask to talk with a counsellor. Answered by `consult_status`.
+    ConsultRequest {
+        /// Request id.
+        #[serde(default)]
+        id: Option<RequestId>,
+        /// What about.
+        topic: Topic,
+        /// For whom.
+        for_whom: ForWhom,
+        /// The profession they would like; absent: anyone.
+        #[serde(default)]
+        profession: Option<Profession>,
+        /// How (text for now).
+        #[serde(default)]
+        channel: Channel,
+        /// A first message for the counsellor, if they want to write one.
+        #[serde(default)]
+        first_message: Option<String>,
+    },
+    /// The requester withdraws their request, or leaves a consult under way.
+    ConsultCancel {
+        /// Request id.
+        #[serde(default)]
+        id: Option<RequestId>,
+        /// Which consult.
+        consult: ConsultId,
+    },
+    /// No one is free: leave a message to be contacted at the next opening. Ends the request.
+    ConsultLeaveMessage {
+        /// Request id.
+        #[serde(default)]
+        id: Option<RequestId>,
+        /// Which consult.
+        consult: ConsultId,
+        /// The message.
+        body: String,
+    },
+    /// A counsellor says whether they take consults now. Answered by `counsellor`.
+    CounsellorStatus {
+        /// Request id.
+        #[serde(default)]
+        id: Option<RequestId>,
+        /// Available or away (offline is what a closed connection means).
+        availability: Availability,
+    },
+    /// A counsellor takes the consult they were offered.
+    ConsultAccept {
+        /// Request id.
+        #[serde(default)]
+        id: Option<RequestId>,
+        /// Which consult.
+        consult: ConsultId,
+    },
+    /// A counsellor passes the offer on to someone else.
+    ConsultDecline {
+        /// Request id.
+        #[serde(default)]
+        id: Option<RequestId>,
+        /// Which consult.
+        consult: ConsultId,
+    },
+    /// Either side ends a consult under way.
+    ConsultEnd {
+        /// Request id.
+        #[serde(default)]
+        id: Option<RequestId>,
+        /// Which consult.
+        consult: ConsultId,
+    },
+    /// The counsellor's private wrap-up: notes (never shown to the requester) and an
+    /// outcome. May be written during the consult or after it; the latest counts.
+    ConsultNotes {
+        /// Request id.
+        #[serde(default)]
+        id: Option<RequestId>,
+        /// Which consult.
+        consult: ConsultId,
+        /// The notes.
+        notes: String,
+        /// The outcome, once known.
+        #[serde(default)]
+        outcome: Option<Outcome>,
+    },
+    /// The counsellor hands a consult on to one counsellor, or to a profession (or anyone),
+    /// with a private handover note for whoever takes it.
+    ConsultTransfer {
+        /// Request id.
+        #[serde(default)]
+        id: Option<RequestId>,
+        /// Which consult.
+        consult: ConsultId,
+        /// To this counsellor.
+        #[serde(default)]
+        to: Option<AccountId>,
+        /// Or to this profession (neither: anyone).
+        #[serde(default)]
+        profession: Option<Profession>,
+        /// The handover note.
+        note: String,
+    },
+    /// A counsellor or staff member marks a consult urgent.
+    ConsultFlag {
+        /// Request id.
+        #[serde(default)]
+        id: Option<RequestId>,
+        /// Which consult.
+        consult: ConsultId,
+    },
+    /// A supervisor (or an admin) observes a consult under way: answered by
+    /// `consult_assigned` with `observing`; then `join` its room as a watcher. Audited; both
+    /// sides are told.
+    ConsultObserve {
+        /// Request id.
+        #[serde(default)]
+        id: Option<RequestId>,
+        /// Which consult.
+        consult: ConsultId,
+    },
+    /// Counsellors, staff and admins: the queue as it stands (counts and waits, never
+    /// content). Answered by `consult_queue`, which is also sent whenever the queue changes.
+    ConsultQueue {
+        /// Request id.
+        #[serde(default)]
+        id: Option<RequestId>,
+    },
     /// Application-level heartbeat, for clients that cannot see WebSocket pings (browsers).
     Ping {
         /// Request id.
@@ -643,6 +793,18 @@ impl ClientFrame {
         "pin",
         "stage",
         "give_voice",
+        "consult_request",
+        "consult_cancel",
+        "consult_leave_message",
+        "counsellor_status",
+        "consult_accept",
+        "consult_decline",
+        "consult_end",
+        "consult_notes",
+        "consult_transfer",
+        "consult_flag",
+        "consult_observe",
+        "consult_queue",
         "ping",
     ];
 
@@ -667,6 +829,18 @@ impl ClientFrame {
             | Self::Pin { id, .. }
             | Self::Stage { id, .. }
             | Self::GiveVoice { id, .. }
+            | Self::ConsultRequest { id, .. }
+            | Self::ConsultCancel { id, .. }
+            | Self::ConsultLeaveMessage { id, .. }
+            | Self::CounsellorStatus { id, .. }
+            | Self::ConsultAccept { id, .. }
+            | Self::ConsultDecline { id, .. }
+            | Self::ConsultEnd { id, .. }
+            | Self::ConsultNotes { id, .. }
+            | Self::ConsultTransfer { id, .. }
+            | Self::ConsultFlag { id, .. }
+            | Self::ConsultObserve { id, .. }
+            | Self::ConsultQueue { id }
             | Self::Ping { id } => id.as_ref(),
             Self::Move { .. } => None,
         }
@@ -694,6 +868,18 @@ impl ClientFrame {
             Self::Pin { .. } => "pin",
             Self::Stage { .. } => "stage",
             Self::GiveVoice { .. } => "give_voice",
+            Self::ConsultRequest { .. } => "consult_request",
+            Self::ConsultCancel { .. } => "consult_cancel",
+            Self::ConsultLeaveMessage { .. } => "consult_leave_message",
+            Self::CounsellorStatus { .. } => "counsellor_status",
+            Self::ConsultAccept { .. } => "consult_accept",
+            Self::ConsultDecline { .. } => "consult_decline",
+            Self::ConsultEnd { .. } => "consult_end",
+            Self::ConsultNotes { .. } => "consult_notes",
+            Self::ConsultTransfer { .. } => "consult_transfer",
+            Self::ConsultFlag { .. } => "consult_flag",
+            Self::ConsultObserve { .. } => "consult_observe",
+            Self::ConsultQueue { .. } => "consult_queue",
             Self::Ping { .. } => "ping",
         }
     }
@@ -915,6 +1101,110 @@ pub enum ServerFrame {
         /// Minutes left, as configured (10, then 1).
         minutes: u32,
     },
+    /// The requester's consult as it stands: sent on every change (position, estimated wait,
+    /// a counsellor arriving, an interruption, the end) and after `welcome` while one is open.
+    ConsultStatus {
+        /// Echo of the request id (for the answer to `consult_request`).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        id: Option<RequestId>,
+        /// The consult.
+        consult: ConsultId,
+        /// Where it stands.
+        phase: Phase,
+        /// While waiting: the place in the queue (1 = next).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        position: Option<u32>,
+        /// While waiting: an estimate from recent consults; absent rather than wrong.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        estimated_wait_ms: Option<u64>,
+        /// Whether it was found urgent.
+        urgent: bool,
+        /// Once a counsellor took it: the private room to join.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        room: Option<RoomId>,
+        /// Once a counsellor took it: who.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        counsellor: Option<Person>,
+        /// When ended: how.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        end: Option<ConsultEnd>,
+        /// Whether a supervisor is observing.
+        #[serde(default)]
+        observed: bool,
+        /// Show the crisis contacts now (urgency was detected, or the space closed while
+        /// they waited).
+        #[serde(default)]
+        crisis: bool,
+    },
+    /// A counsellor's own state: sent after `welcome` and in answer to `counsellor_status`.
+    Counsellor {
+        /// Echo of the request id.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        id: Option<RequestId>,
+        /// What staff set: professions, capacity, supervisor.
+        profile: CounsellorProfile,
+        /// Available, away or offline.
+        availability: Availability,
+    },
+    /// A counsellor is offered a request until `until`: `consult_accept` or
+    /// `consult_decline`; without an answer it moves on.
+    ConsultOffer {
+        /// The request.
+        consult: ConsultSummary,
+        /// When the offer lapses.
+        until: Millis,
+    },
+    /// The offer is no longer open (it lapsed, was answered, or the requester withdrew).
+    ConsultWithdrawn {
+        /// The request.
+        consult: ConsultId,
+    },
+    /// A consult is this counsellor's (or this supervisor's, `observing`): join `room`. Sent
+    /// on accepting, again after a reconnect (`resumed`), and to a supervisor who observes.
+    ConsultAssigned {
+        /// The request.
+        consult: ConsultSummary,
+        /// The private room.
+        room: RoomId,
+        /// It was already under way (reconnect, or a transfer to them).
+        resumed: bool,
+        /// They observe as a supervisor; they watch and do not write.
+        observing: bool,
+    },
+    /// This counsellor no longer has the consult.
+    ConsultReleased {
+        /// The request.
+        consult: ConsultId,
+        /// Why.
+        why: Released,
+    },
+    /// A supervisor began observing: sent to the requester and the counsellor.
+    ConsultObserved {
+        /// The consult.
+        consult: ConsultId,
+        /// Who observes.
+        supervisor: Person,
+    },
+    /// The queue for counsellors, staff and admins: counts, waits and who is on duty; never
+    /// content.
+    ConsultQueue {
+        /// Echo of the request id.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        id: Option<RequestId>,
+        /// Whether the queue is open (it opens and closes with the space).
+        open: bool,
+        /// Requests waiting.
+        waiting: u32,
+        /// Of which urgent.
+        urgent: u32,
+        /// How long the longest-waiting request has waited.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        longest_wait_ms: Option<u64>,
+        /// Every open request, waiting ones in queue order, then those under way.
+        entries: Vec<QueueEntry>,
+        /// Every counsellor known since the server started.
+        counsellors: Vec<CounsellorView>,
+    },
     /// The answer to `ping`.
     Pong {
         /// Echo of the request id.
@@ -984,6 +1274,14 @@ impl ServerFrame {
         "session_ending",
         "opening",
         "closing_soon",
+        "consult_status",
+        "counsellor",
+        "consult_offer",
+        "consult_withdrawn",
+        "consult_assigned",
+        "consult_released",
+        "consult_observed",
+        "consult_queue",
         "pong",
         "error",
     ];

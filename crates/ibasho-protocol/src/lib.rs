@@ -15,11 +15,13 @@
 //! - [`close`]: WebSocket close codes the server uses and what each means.
 //! - [`limits`]: [`Limits`], every input limit with its default.
 //! - [`handle`]: the rules a pseudonymous handle must satisfy.
+//! - [`consult`]: private consultations: requests, offers, phases, outcomes, the queue view.
 //! - [`programme`]: programmes, their sessions and the timetable, as the HTTP API and room
 //!   descriptions carry them.
 
 pub mod api;
 pub mod close;
+pub mod consult;
 pub mod error;
 pub mod frames;
 pub mod handle;

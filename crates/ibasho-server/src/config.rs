@@ -92,6 +92,8 @@ pub struct Config {
     pub opening_hours: OpeningHoursConfig,
     /// Programmes and their sessions.
     pub programmes: ProgrammesConfig,
+    /// Private consultations.
+    pub consult: ibasho_consult::ConsultConfig,
 }
 
 /// `[programmes]`.
@@ -250,6 +252,7 @@ impl Default for Config {
             limits: Limits::default(),
             opening_hours: OpeningHoursConfig::default(),
             programmes: ProgrammesConfig::default(),
+            consult: ibasho_consult::ConsultConfig::default(),
         }
     }
 }
@@ -471,6 +474,12 @@ impl Config {
         }
         OpeningHours::from_config(&self.opening_hours)
             .map_err(|e| format!("opening_hours: {e}"))?;
+        if self.consult.offer_timeout_secs == 0 {
+            return Err("consult.offer_timeout_secs must be at least 1".into());
+        }
+        if self.consult.transcript_retention_days == 0 {
+            return Err("consult.transcript_retention_days must be at least 1".into());
+        }
         if self.opening_hours.closing_notice_minutes.contains(&0) {
             return Err("opening_hours.closing_notice_minutes must be positive".into());
         }

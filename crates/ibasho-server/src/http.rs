@@ -278,6 +278,19 @@ pub fn router(state: AppState) -> Router {
         .route("/api/sessions/preview", post(programmes::preview))
         .route("/api/sessions/{id}", put(programmes::update_session))
         .route("/api/sessions/{id}/cancel", post(programmes::cancel))
+        .route("/api/counsellors", get(crate::consults::list_counsellors))
+        .route(
+            "/api/counsellors/{account}",
+            put(crate::consults::set_counsellor),
+        )
+        .route(
+            "/api/consults/messages",
+            get(crate::consults::left_messages),
+        )
+        .route(
+            "/api/consults/messages/{consult}/handled",
+            post(crate::consults::message_handled),
+        )
         .route("/api/timetable", get(programmes::timetable))
         .route("/api/calendar.ics", get(programmes::calendar))
         .route("/ws", get(ws::upgrade))

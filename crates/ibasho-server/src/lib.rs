@@ -8,6 +8,7 @@
 //! - [`auth`]: access tokens (JWT), the seam between sign-in and the hub.
 //! - [`http`]: the router, guest entry, health and metrics.
 //! - [`ws`]: the WebSocket endpoint: token check before upgrade, reader and writer loops.
+//! - [`consults`]: counsellor profiles, messages left for counsellors, the transcript purge.
 //! - [`entry`]: invitations, registration, sign-in, device sessions, suspension.
 //! - [`admin`]: accounts (list, suspend, role, reissue access, delete), the audit log, and
 //!   each person's own data (export, delete).
@@ -23,6 +24,7 @@ pub mod admin;
 pub mod applications;
 pub mod auth;
 pub mod config;
+pub mod consults;
 pub mod entry;
 pub mod error;
 pub mod gallery;
@@ -116,6 +118,7 @@ pub async fn start_with_clock(
         hub: config.hub.clone(),
         limits: config.limits.clone(),
         opening_hours: config.opening_hours.clone(),
+        consult: config.consult.clone(),
     };
     let clock_for_http = clock.clone();
     let hub = Hub::start(settings, store.clone(), clock.clone())
@@ -148,6 +151,7 @@ pub async fn start_with_clock(
         programmes,
     );
     state.spawn_purge();
+    consults::spawn_purge(hub.clone());
     let app = http::router(state);
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let (http_stop_tx, http_stop_rx) = oneshot::channel::<()>();
