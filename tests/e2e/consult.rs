@@ -761,3 +761,93 @@ async fn at_closing_waiting_requests_end_with_the_crisis_contacts_and_consults_g
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drops_on_either_side_lose_nothing_and_waits_are_estimated_from_recent_consults()
+-> anyhow::Result<()> {
+    let clock = Arc::new(ManualClock::new(START));
+    let server = TestServer::start_with_clock(clock.clone()).await?;
+    let (staff, _) = server.staff("まとめ役").await?;
+    let (mut a, _, a_token) =
+        counsellor(&server, &staff, "さとう", json!(["clinical_psychologist"])).await?;
+    let (p_token, _) = server.account("ひなた", Role::Family).await?;
+    let mut p = server.client(&p_token).await?;
+    let (id, status) = ask(&mut p, None).await?;
+    // No history and no one on duty: no estimate rather than a wrong one.
+    assert!(matches!(
+        status,
+        ServerFrame::ConsultStatus {
+            estimated_wait_ms: None,
+            ..
+        }
+    ));
+    available(&mut a).await?;
+    offer(&mut a).await?;
+    a.ok(json!({"type": "consult_accept", "consult": id}))
+        .await?;
+    let room = ibasho_hub::consult_room(id).as_str().to_owned();
+    p.join(&room, Mode::ChatOnly, None).await?;
+    a.join(&room, Mode::ChatOnly, None).await?;
+    let seen = p.post(&room, "こんにちは").await?;
+
+    // The requester's connection drops; the counsellor writes meanwhile; the requester comes
+    // back, finds the consult where it was and resumes the room without a gap.
+    p.close().await;
+    a.post(&room, "お待ちしています。戻られたら続けましょう")
+        .await?;
+    let mut p = server.client(&p_token).await?;
+    status_where(&mut p, id, |f| phase_of(f) == Some(Phase::Active)).await?;
+    let resumed = p.join(&room, Mode::ChatOnly, Some(seen)).await?;
+    let ServerFrame::Joined { missed, .. } = &resumed else {
+        anyhow::bail!("no joined")
+    };
+    assert_eq!(missed.len(), 1, "{missed:?}");
+
+    // The counsellor drops and comes back within the grace: the consult goes on, and they
+    // are given it again.
+    a.close().await;
+    status_where(&mut p, id, |f| phase_of(f) == Some(Phase::Interrupted)).await?;
+    clock.advance(60_000);
+    let mut a = server.client(&a_token).await?;
+    let again = a
+        .next_matching(|f| matches!(f, ServerFrame::ConsultAssigned { .. }))
+        .await?;
+    assert!(matches!(
+        again,
+        ServerFrame::ConsultAssigned { resumed: true, .. }
+    ));
+    status_where(&mut p, id, |f| phase_of(f) == Some(Phase::Active)).await?;
+    clock.advance(120_000);
+    a.join(&room, Mode::ChatOnly, None).await?;
+    a.post(&room, "おかえりなさい").await?;
+
+    // Twenty minutes in all; then the next person's wait is estimated from it.
+    clock.advance(20 * 60_000 - 180_000);
+    a.ok(json!({"type": "consult_end", "consult": id})).await?;
+    a.ok(json!({"type": "counsellor_status", "availability": "away"}))
+        .await?;
+    a.ok(json!({"type": "counsellor_status", "availability": "available"}))
+        .await?;
+    let (q_token, _) = server.account("ゆうひ", Role::Participant).await?;
+    let (r_token, _) = server.account("あさひ", Role::Participant).await?;
+    let mut q = server.client(&q_token).await?;
+    let mut r = server.client(&r_token).await?;
+    ask(&mut q, None).await?;
+    let (rid, status) = ask(&mut r, None).await?;
+    // One ahead (offered to the one counsellor on duty): one consult's length, less half.
+    let ServerFrame::ConsultStatus {
+        position,
+        estimated_wait_ms,
+        ..
+    } = status
+    else {
+        unreachable!()
+    };
+    assert_eq!(position, Some(2));
+    assert_eq!(
+        estimated_wait_ms,
+        Some(20 * 60_000 + 10 * 60_000),
+        "rid {rid}"
+    );
+    Ok(())
+}
