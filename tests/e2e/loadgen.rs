@@ -4,6 +4,7 @@
 
 use ibasho_e2e::TestServer;
 use ibasho_loadgen::client::Target;
+use ibasho_loadgen::resilience::{self, ChurnOptions, SlowConsumerOptions};
 use ibasho_loadgen::scenario::{self, BroadcastOptions, HoldOptions, LobbyOptions};
 use std::time::Duration;
 
@@ -64,5 +65,42 @@ async fn every_scenario_runs() -> anyhow::Result<()> {
         lobby.changes_seen > 0,
         "observers saw the others move: {lobby:?}"
     );
+
+    let churn = resilience::churn(
+        &target,
+        &ChurnOptions {
+            members: 8,
+            churners: 6,
+            rate: 20,
+            duration: Duration::from_secs(2),
+            stay: Duration::from_millis(300),
+            away: Duration::from_millis(150),
+            senders: 5,
+            room: "lobby".into(),
+            server_pid: pid,
+        },
+    )
+    .await?;
+    assert!(churn.connects >= 6 && churn.events_checked > 0, "{churn:?}");
+    assert_eq!((churn.gaps, churn.duplicates), (0, 0), "{churn:?}");
+    assert_eq!(
+        churn.stable_deliveries as u64, churn.stable_expected,
+        "{churn:?}"
+    );
+
+    let slow = resilience::slow_consumer(
+        &target,
+        &SlowConsumerOptions {
+            members: 8,
+            rate: 20,
+            duration: Duration::from_secs(1),
+            senders: 5,
+            room: "lobby".into(),
+            server_pid: pid,
+        },
+    )
+    .await?;
+    assert_eq!(slow.delivered as u64, slow.expected, "{slow:?}");
+    assert!(!slow.rss_kib_over_time.is_empty());
     server.server.shutdown().await
 }

@@ -93,6 +93,11 @@ pub async fn connect(target: &Target, token: &str, i: usize) -> anyhow::Result<S
     let socket = TcpSocket::new_v4()?;
     socket.bind(SocketAddr::new(source, 0))?;
     let stream = socket.connect(target.addr).await?;
+    handshake(target, token, stream).await
+}
+
+/// Upgrades to a WebSocket and completes `hello`.
+async fn handshake(target: &Target, token: &str, stream: TcpStream) -> anyhow::Result<Socket> {
     stream.set_nodelay(true)?;
     let mut request = format!("ws://{}/ws", target.addr).into_client_request()?;
     request
@@ -110,6 +115,17 @@ pub async fn connect(target: &Target, token: &str, i: usize) -> anyhow::Result<S
     .await?;
     expect_reply(&mut ws, "welcome").await?;
     Ok(ws)
+}
+
+/// Like [`connect`], with a tiny socket receive buffer: for a client that will stop reading,
+/// so that the server sees it fall behind soon instead of the kernel absorbing megabytes.
+pub async fn connect_slow(target: &Target, token: &str, i: usize) -> anyhow::Result<Socket> {
+    let source = target.sources[i % target.sources.len()];
+    let socket = TcpSocket::new_v4()?;
+    socket.set_recv_buffer_size(2048)?;
+    socket.bind(SocketAddr::new(source, 0))?;
+    let stream = socket.connect(target.addr).await?;
+    handshake(target, token, stream).await
 }
 
 /// Joins a room and waits for `joined`.

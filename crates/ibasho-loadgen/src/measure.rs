@@ -81,6 +81,19 @@ pub fn sample_process(pid: u32) -> Option<ProcessSample> {
     Some(ProcessSample { rss_kib, cpu_secs })
 }
 
+/// The send time a broadcast message carries in its body (`"body":"t<micros>"`).
+pub fn sent_time(frame: &str) -> Option<u64> {
+    if !frame.starts_with("{\"type\":\"event\"") {
+        return None;
+    }
+    let start = frame.find("\"body\":\"t")? + "\"body\":\"t".len();
+    let digits: String = frame[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

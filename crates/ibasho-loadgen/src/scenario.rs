@@ -215,91 +215,23 @@ pub async fn broadcast(target: &Target, o: &BroadcastOptions) -> anyhow::Result<
     .await?;
     let (sender_tokens, receiver_tokens) = tokens.split_at(senders);
     let receivers = open_all(target, receiver_tokens, &o.room, "view_only", o.concurrency).await?;
-    let mut sender_sockets =
+    let sender_sockets =
         open_all(target, sender_tokens, &o.room, "chat_only", o.concurrency).await?;
     let latencies = Arc::new(Mutex::new(Vec::<u64>::new()));
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
-    // Receivers: parse the send time out of each message body.
-    let receiving: Vec<_> = receivers
-        .into_iter()
-        .map(|mut ws| {
-            let (latencies, mut stop) = (latencies.clone(), stop.clone());
-            tokio::spawn(async move {
-                let mut mine = Vec::new();
-                while !*stop.borrow() {
-                    tokio::select! {
-                        _ = stop.changed() => break,
-                        m = ws.next() => match m {
-                            Some(Ok(Message::Text(t))) => {
-                                let now = now_micros();
-                                if let Some(sent) = sent_time(t.as_str()) {
-                                    mine.push(now.saturating_sub(sent));
-                                }
-                            }
-                            Some(Ok(_)) => {}
-                            _ => break,
-                        }
-                    }
-                }
-                latencies.lock().await.extend(mine);
-                let _ = ws.close(None).await;
-            })
-        })
-        .collect();
-    // Senders' own copies must be drained too, or they would become slow consumers.
+    let receiving = crate::resilience::receive(receivers, latencies.clone(), &stop);
     let cpu_before = o.server_pid.and_then(sample_process);
-    let started = Instant::now();
-    let interval = Duration::from_secs_f64(1.0 / f64::from(o.rate.max(1)));
-    let total = (f64::from(o.rate) * o.duration.as_secs_f64()).round() as u64;
-    let acked = Arc::new(AtomicU64::new(0));
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let (mut sinks, mut streams): (Vec<_>, Vec<_>) =
-        sender_sockets.drain(..).map(|ws| ws.split()).unzip();
-    let sender_drains: Vec<_> = streams
-        .drain(..)
-        .map(|mut rx| {
-            let (acked, mut stop) = (acked.clone(), stop.clone());
-            tokio::spawn(async move {
-                while !*stop.borrow() {
-                    tokio::select! {
-                        _ = stop.changed() => break,
-                        m = rx.next() => match m {
-                            Some(Ok(Message::Text(t))) if t.as_str().starts_with("{\"type\":\"ack\"") => {
-                                acked.fetch_add(1, Ordering::Relaxed);
-                            }
-                            Some(Ok(_)) => {}
-                            _ => break,
-                        }
-                    }
-                }
-            })
-        })
-        .collect();
-    for i in 0..total {
-        ticker.tick().await;
-        let body = format!(
-            r#"{{"type":"post","id":{i},"room":"{}","body":"t{}"}}"#,
-            o.room,
-            now_micros()
-        );
-        let sink = &mut sinks[(i as usize) % senders];
-        sink.send(Message::Text(body.into())).await?;
-    }
-    let send_secs = started.elapsed().as_secs_f64();
+    let (messages, send_secs) =
+        crate::resilience::send(sender_sockets, &o.room, o.rate, o.duration).await?;
     // Give the last messages time to arrive.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
     let cpu_after = o.server_pid.and_then(sample_process);
     let _ = stop_tx.send(true);
     for t in receiving {
         let _ = t.await;
     }
-    for t in sender_drains {
-        let _ = t.await;
-    }
     let samples = std::mem::take(&mut *latencies.lock().await);
     let deliveries = samples.len();
-    let messages = acked.load(Ordering::Relaxed);
     let server_cpu_secs = match (cpu_before, cpu_after) {
         (Some(a), Some(b)) => Some(b.cpu_secs - a.cpu_secs),
         _ => None,
@@ -351,6 +283,23 @@ pub struct LobbyReport {
     pub bytes_per_client_per_sec: f64,
     /// Server CPU seconds while moving (when its pid was given).
     pub server_cpu_secs: Option<f64>,
+    /// The load generator's own CPU seconds while moving: near one core means the figures
+    /// describe the load generator, not the server.
+    pub loadgen_cpu_secs: Option<f64>,
+}
+
+/// The parts of a `positions` frame an observer reads, borrowed from the text.
+#[derive(serde::Deserialize)]
+struct PositionsFrame<'a> {
+    #[serde(borrow)]
+    moves: Vec<Move<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct Move<'a> {
+    account: &'a str,
+    x: u64,
+    y: u64,
 }
 
 /// A unique map position for the `n`-th move of the run, so that a receiver can tell which
@@ -377,6 +326,7 @@ pub async fn lobby(target: &Target, o: &LobbyOptions) -> anyhow::Result<LobbyRep
     let samples = Arc::new(Mutex::new(Vec::<u64>::new()));
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
     let cpu_before = o.server_pid.and_then(sample_process);
+    let own_before = sample_process(std::process::id());
     let started = Instant::now();
     let period = Duration::from_secs_f64(1.0 / f64::from(o.hz.max(1)));
     let tasks: Vec<_> = sockets
@@ -419,15 +369,13 @@ pub async fn lobby(target: &Target, o: &LobbyOptions) -> anyhow::Result<LobbyRep
                                 bytes.fetch_add(t.len() as u64, Ordering::Relaxed);
                                 if observer && t.as_str().starts_with("{\"type\":\"positions\"") {
                                     let now = now_micros();
-                                    let Ok(v) = serde_json::from_str::<serde_json::Value>(t.as_str()) else { continue };
-                                    let moves = v["moves"].as_array().cloned().unwrap_or_default();
+                                    let Ok(frame) = serde_json::from_str::<PositionsFrame>(t.as_str()) else { continue };
                                     let table = sent.read().unwrap_or_else(|e| e.into_inner());
-                                    for m in moves {
-                                        let (Some(a), Some(x), Some(y)) = (m["account"].as_str(), m["x"].as_u64(), m["y"].as_u64()) else { continue };
-                                        if last.get(a) == Some(&(x, y)) {
+                                    for Move { account, x, y } in frame.moves {
+                                        if last.get(account) == Some(&(x, y)) {
                                             continue;
                                         }
-                                        last.insert(a.to_owned(), (x, y));
+                                        last.insert(account.to_owned(), (x, y));
                                         if let Some(at) = table.get(&(x, y)) {
                                             mine.push(now.saturating_sub(*at));
                                         }
@@ -446,6 +394,7 @@ pub async fn lobby(target: &Target, o: &LobbyOptions) -> anyhow::Result<LobbyRep
     tokio::time::sleep(o.duration).await;
     let secs = started.elapsed().as_secs_f64();
     let cpu_after = o.server_pid.and_then(sample_process);
+    let own_after = sample_process(std::process::id());
     // A last batch in flight.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let _ = stop_tx.send(true);
@@ -465,20 +414,11 @@ pub async fn lobby(target: &Target, o: &LobbyOptions) -> anyhow::Result<LobbyRep
             (Some(a), Some(b)) => Some(b.cpu_secs - a.cpu_secs),
             _ => None,
         },
+        loadgen_cpu_secs: match (own_before, own_after) {
+            (Some(a), Some(b)) => Some(b.cpu_secs - a.cpu_secs),
+            _ => None,
+        },
     })
-}
-
-/// The send time a broadcast message carries in its body (`"body":"t<micros>"`).
-fn sent_time(frame: &str) -> Option<u64> {
-    if !frame.starts_with("{\"type\":\"event\"") {
-        return None;
-    }
-    let start = frame.find("\"body\":\"t")? + "\"body\":\"t".len();
-    let digits: String = frame[start..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
 }
 
 #[cfg(test)]
@@ -486,7 +426,10 @@ mod tests {
     #[test]
     fn sent_time_is_read_from_event_frames_only() {
         let ev = r#"{"type":"event","room":"lobby","seq":3,"at":1,"event":{"kind":"posted","message":{"id":"x","seq":3,"body":"t123456"}}}"#;
-        assert_eq!(super::sent_time(ev), Some(123_456));
-        assert_eq!(super::sent_time(r#"{"type":"ack","body":"t1"}"#), None);
+        assert_eq!(crate::measure::sent_time(ev), Some(123_456));
+        assert_eq!(
+            crate::measure::sent_time(r#"{"type":"ack","body":"t1"}"#),
+            None
+        );
     }
 }

@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use ibasho_loadgen::client::Target;
+use ibasho_loadgen::resilience::{self, ChurnOptions, SlowConsumerOptions};
 use ibasho_loadgen::scenario::{self, BroadcastOptions, HoldOptions, LobbyOptions};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -70,6 +71,43 @@ enum Scenario {
         #[arg(long, default_value_t = 16)]
         observers: usize,
     },
+    /// A busy room while members come and go, each resuming and checking for gaps and
+    /// duplicates.
+    Churn {
+        /// Members who stay and measure latency.
+        #[arg(long, default_value_t = 200)]
+        members: usize,
+        /// Members who come and go.
+        #[arg(long, default_value_t = 100)]
+        churners: usize,
+        #[arg(long, default_value_t = 10)]
+        rate: u32,
+        #[arg(long, default_value_t = 10)]
+        duration_secs: u64,
+        /// Milliseconds a churner stays each time.
+        #[arg(long, default_value_t = 1000)]
+        stay_ms: u64,
+        /// Milliseconds a churner stays away each time.
+        #[arg(long, default_value_t = 500)]
+        away_ms: u64,
+        #[arg(long, default_value_t = 4)]
+        senders: usize,
+        #[arg(long, default_value = "lobby")]
+        room: String,
+    },
+    /// A busy room with and without one member that never reads.
+    SlowConsumer {
+        #[arg(long, default_value_t = 200)]
+        members: usize,
+        #[arg(long, default_value_t = 100)]
+        rate: u32,
+        #[arg(long, default_value_t = 10)]
+        duration_secs: u64,
+        #[arg(long, default_value_t = 20)]
+        senders: usize,
+        #[arg(long, default_value = "lobby")]
+        room: String,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -129,6 +167,46 @@ fn main() -> anyhow::Result<()> {
                     server_pid: cli.server_pid,
                 };
                 serde_json::to_value(scenario::lobby(&target, &o).await?)?
+            }
+            Scenario::Churn {
+                members,
+                churners,
+                rate,
+                duration_secs,
+                stay_ms,
+                away_ms,
+                senders,
+                room,
+            } => {
+                let o = ChurnOptions {
+                    members,
+                    churners,
+                    rate,
+                    duration: Duration::from_secs(duration_secs),
+                    stay: Duration::from_millis(stay_ms),
+                    away: Duration::from_millis(away_ms),
+                    senders,
+                    room,
+                    server_pid: cli.server_pid,
+                };
+                serde_json::to_value(resilience::churn(&target, &o).await?)?
+            }
+            Scenario::SlowConsumer {
+                members,
+                rate,
+                duration_secs,
+                senders,
+                room,
+            } => {
+                let o = SlowConsumerOptions {
+                    members,
+                    rate,
+                    duration: Duration::from_secs(duration_secs),
+                    senders,
+                    room,
+                    server_pid: cli.server_pid,
+                };
+                serde_json::to_value(resilience::slow_consumer(&target, &o).await?)?
             }
         })
     })?;
