@@ -18,6 +18,9 @@ pub struct HubConfig {
     pub tick_ms: u64,
     /// Every this many ticks, a key frame with every avatar's position.
     pub lobby_keyframe_ticks: u32,
+    /// Watcher counts go out at most once every this many ticks (10 = once a second): a
+    /// crowd arriving in a room then costs each member one count a second, not ten.
+    pub watchers_every_ticks: u32,
     /// Lobby map width, in map units.
     pub lobby_width: u16,
     /// Lobby map height, in map units.
@@ -30,6 +33,7 @@ impl Default for HubConfig {
             outbound_queue_frames: 256,
             tick_ms: 100,
             lobby_keyframe_ticks: 20,
+            watchers_every_ticks: 10,
             lobby_width: 960,
             lobby_height: 600,
         }

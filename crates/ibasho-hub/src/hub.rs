@@ -301,6 +301,7 @@ impl Hub {
         let weak = Arc::downgrade(&self.inner);
         let period = Duration::from_millis(self.inner.settings.hub.tick_ms.max(10));
         let keyframe_every = self.inner.settings.hub.lobby_keyframe_ticks.max(1);
+        let watchers_every = self.inner.settings.hub.watchers_every_ticks.max(1);
         tokio::spawn(async move {
             let mut interval = tokio::time::interval(period);
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -317,9 +318,10 @@ impl Hub {
                     inner.apply_opening_change(change);
                 }
                 let keyframe = tick.is_multiple_of(keyframe_every);
+                let counts = tick.is_multiple_of(watchers_every);
                 for room in inner.rooms.iter() {
                     let mut state = room.state();
-                    if let Some(count) = state.take_watcher_count() {
+                    if let Some(count) = counts.then(|| state.take_watcher_count()).flatten() {
                         let frame = SharedFrame::encode(&ServerFrame::Watchers {
                             room: room.id.clone(),
                             count,

@@ -345,10 +345,11 @@ pub async fn lobby(target: &Target, o: &LobbyOptions) -> anyhow::Result<LobbyRep
             let duration = o.duration;
             tokio::spawn(async move {
                 let (mut tx, mut rx) = ws.split();
-                let mut ticker = tokio::time::interval(period);
-                // Spread the avatars' ticks over the period.
-                tokio::time::sleep(period.mul_f64((i % 97) as f64 / 97.0)).await;
-                let until = tokio::time::Instant::now() + duration;
+                // Spread the avatars' moves evenly over the period (an interval made before
+                // a sleep would keep its first schedule, and every avatar would move at once).
+                let first = tokio::time::Instant::now() + period.mul_f64((i % 97) as f64 / 97.0);
+                let mut ticker = tokio::time::interval_at(first, period);
+                let until = first + duration;
                 let mut last: HashMap<String, (u64, u64)> = HashMap::new();
                 let mut mine = Vec::new();
                 while !*stop.borrow() {

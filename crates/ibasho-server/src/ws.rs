@@ -53,19 +53,51 @@ pub(crate) async fn upgrade(
         );
     };
     let limits = &state.config.limits;
+    // Only what the connection needs is moved into its task: its future lives as long as the
+    // connection, so every byte it holds is a byte per idle connection (the whole AppState
+    // was 784 of them).
+    let hub = state.hub.clone();
+    let timing = Timing::from(&state.config.websocket);
     ws.protocols([SUBPROTOCOL])
         .max_message_size(limits.max_frame_hard_bytes)
         .max_frame_size(limits.max_frame_hard_bytes)
         .read_buffer_size(state.config.websocket.read_buffer_bytes)
         .write_buffer_size(0)
         .on_upgrade(move |socket| async move {
-            run(socket, state, identity).await;
+            // Opening is boxed: its future is needed only once, and inline it would stay
+            // in the connection's task for the connection's whole life.
+            if let Some((socket, connection)) = Box::pin(open(socket, hub, identity)).await {
+                serve(socket, connection, timing).await;
+            }
             drop(permit);
         })
 }
 
-async fn run(mut socket: WebSocket, state: AppState, identity: Identity) {
-    let connection = match state.hub.connect(identity).await {
+/// The `[websocket]` timings a connection needs, copied out of the configuration.
+#[derive(Clone, Copy, Debug)]
+struct Timing {
+    ping_every: Duration,
+    write_timeout: Duration,
+    idle: Duration,
+}
+
+impl From<&crate::config::WebSocketConfig> for Timing {
+    fn from(ws: &crate::config::WebSocketConfig) -> Self {
+        Self {
+            ping_every: Duration::from_secs(ws.ping_interval_secs.max(1)),
+            write_timeout: Duration::from_secs(ws.write_timeout_secs.max(1)),
+            idle: Duration::from_secs(ws.idle_timeout_secs.max(2)),
+        }
+    }
+}
+
+/// Opens the hub connection, or closes the socket with the reason it could not be opened.
+async fn open(
+    mut socket: WebSocket,
+    hub: ibasho_hub::Hub,
+    identity: Identity,
+) -> Option<(WebSocket, Connection)> {
+    let connection = match hub.connect(identity).await {
         Ok(c) => c,
         Err(e) => {
             let (code, reason) = match e {
@@ -88,9 +120,13 @@ async fn run(mut socket: WebSocket, state: AppState, identity: Identity) {
                     reason: reason.into(),
                 })))
                 .await;
-            return;
+            return None;
         }
     };
+    Some((socket, connection))
+}
+
+async fn serve(socket: WebSocket, connection: Connection, timing: Timing) {
     let Connection {
         mut session,
         outbound,
@@ -103,15 +139,14 @@ async fn run(mut socket: WebSocket, state: AppState, identity: Identity) {
     tracing::debug!(parent: &span, "open");
 
     let (sink, mut stream) = socket.split();
-    let ws = &state.config.websocket;
     let writer = tokio::spawn(write_loop(
         sink,
         outbound,
         kill.clone(),
-        Duration::from_secs(ws.ping_interval_secs.max(1)),
-        Duration::from_secs(ws.write_timeout_secs.max(1)),
+        timing.ping_every,
+        timing.write_timeout,
     ));
-    let idle = Duration::from_secs(ws.idle_timeout_secs.max(2));
+    let idle = timing.idle;
     loop {
         tokio::select! {
             biased;
@@ -160,11 +195,7 @@ async fn run(mut socket: WebSocket, state: AppState, identity: Identity) {
     }
     // Leave rooms first so that presence updates at once, then let the writer finish.
     session.close();
-    let _ = tokio::time::timeout(
-        Duration::from_secs(ws.write_timeout_secs.max(1) + 1),
-        writer,
-    )
-    .await;
+    let _ = tokio::time::timeout(timing.write_timeout + Duration::from_secs(1), writer).await;
     tracing::debug!(parent: &span, reason = ?kill.reason(), "closed");
 }
 
