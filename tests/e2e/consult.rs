@@ -851,3 +851,88 @@ async fn drops_on_either_side_lose_nothing_and_waits_are_estimated_from_recent_c
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_flag_a_request_urgent_and_what_was_said_is_purged_after_the_retention()
+-> anyhow::Result<()> {
+    use ibasho_consult::store::ConsultStore;
+    let clock = Arc::new(ManualClock::new(START));
+    let server = TestServer::start_with_clock(clock.clone()).await?;
+    let (staff, staff_id) = server.staff("まとめ役").await?;
+    let (mut a, _, _) = counsellor(&server, &staff, "さとう", json!(["social_worker"])).await?;
+    let (t1, _) = server.account("いちか", Role::Family).await?;
+    let (t2, _) = server.account("にしき", Role::Participant).await?;
+    let mut one = server.client(&t1).await?;
+    let mut two = server.client(&t2).await?;
+    let (id1, _) = ask(&mut one, None).await?;
+    clock.advance(1000);
+    let (id2, _) = ask(&mut two, Some("眠れない日が続いています")).await?;
+    // Staff mark the second urgent (audited): it moves ahead, and its requester sees the
+    // crisis contacts. A participant may not flag.
+    let refused = one
+        .request(json!({"type": "consult_flag", "consult": id1}))
+        .await?;
+    assert!(matches!(
+        refused,
+        ServerFrame::Error {
+            code: ErrorCode::NotAllowed,
+            ..
+        }
+    ));
+    let mut s = server.client(&staff).await?;
+    s.ok(json!({"type": "consult_flag", "consult": id2}))
+        .await?;
+    let urgent = status_where(&mut two, id2, |f| {
+        matches!(f, ServerFrame::ConsultStatus { urgent: true, .. })
+    })
+    .await?;
+    assert_eq!(position_of(&urgent), Some(1));
+    assert!(matches!(
+        urgent,
+        ServerFrame::ConsultStatus { crisis: true, .. }
+    ));
+    status_where(&mut one, id1, |f| position_of(f) == Some(2)).await?;
+    let (admin, _) = server.account("かんり", Role::Admin).await?;
+    let log = server
+        .call("GET", "/api/admin/audit", Some(&admin), None, None)
+        .await?
+        .json();
+    assert!(
+        log.as_array().is_some_and(|l| l
+            .iter()
+            .any(|e| e["action"] == "consult_flag" && e["actor"] == json!(staff_id))),
+        "{log}"
+    );
+
+    available(&mut a).await?;
+    let (offered, _) = offer(&mut a).await?;
+    assert_eq!(offered, id2);
+    a.ok(json!({"type": "consult_accept", "consult": id2}))
+        .await?;
+    let room = ibasho_hub::consult_room(id2);
+    two.join(room.as_str(), Mode::ChatOnly, None).await?;
+    two.post(room.as_str(), "夜中に目が覚めてしまって").await?;
+    a.ok(json!({"type": "consult_notes", "consult": id2, "notes": "睡眠について。", "outcome": "referred_to_medical_care"}))
+        .await?;
+    two.ok(json!({"type": "consult_end", "consult": id2}))
+        .await?;
+    status_where(&mut two, id2, |f| phase_of(f) == Some(Phase::Ended)).await?;
+
+    // Within the retention nothing is purged; after it, what was said is gone and the
+    // counsellor's notes stay.
+    let hub = &server.server.hub;
+    assert_eq!(hub.purge_consults().await?, 0);
+    clock.advance(181 * 86_400_000);
+    assert_eq!(hub.purge_consults().await?, 1);
+    assert_eq!(hub.purge_consults().await?, 0, "purged once");
+    let store = hub.store();
+    let (messages, _) = store.messages_before(&room, None, 50).await?;
+    assert!(messages.is_empty(), "{messages:?}");
+    assert!(store.events_after(&room, 0, 50).await?.is_empty());
+    let record = store.consult(id2).await?.expect("the record stays");
+    assert_eq!(record.first_message, None);
+    assert_eq!(record.end, Some(ConsultEnd::Completed));
+    let notes = store.notes(id2).await?;
+    assert!(notes.iter().any(|n| n.notes == "睡眠について。"));
+    Ok(())
+}
