@@ -658,6 +658,17 @@ async fn transfer_observation_messages_closing_a_restart_and_bad_input() -> anyh
         .await?
         .json();
     assert_eq!(messages, json!([]));
+    // The requester's own data export has their request and the message they left.
+    let export = server
+        .call("GET", "/api/me/export", Some(&q_token), None, None)
+        .await?
+        .json();
+    assert_eq!(export["consults"][0]["consult"], qid, "{export}");
+    assert_eq!(
+        export["consults"][0]["left_message"],
+        "夕方なら連絡がつきます。"
+    );
+    assert_eq!(export["consults"][0]["ended"], "left_message");
 
     // A restart: the waiting request is still there, in the same place, and is offered again
     // when a counsellor comes.
@@ -855,7 +866,6 @@ async fn drops_on_either_side_lose_nothing_and_waits_are_estimated_from_recent_c
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_flag_a_request_urgent_and_what_was_said_is_purged_after_the_retention()
 -> anyhow::Result<()> {
-    use ibasho_consult::store::ConsultStore;
     let clock = Arc::new(ManualClock::new(START));
     let server = TestServer::start_with_clock(clock.clone()).await?;
     let (staff, staff_id) = server.staff("まとめ役").await?;

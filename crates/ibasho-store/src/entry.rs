@@ -816,9 +816,19 @@ impl AdminStore for SqliteStore {
             "SELECT json_object('at', at, 'action', action, 'room', room_id, 'reason', reason) FROM audit_log WHERE target_account = ? ORDER BY id",
         )
         .await?;
+        // Their consult requests and any message they left; never the counsellors' notes.
+        let consults = json_rows(
+            "SELECT json_object('consult', c.id, 'topic', c.topic, 'for_whom', c.for_whom, \
+             'profession', c.profession, 'first_message', c.first_message, 'requested_at', c.requested_at, \
+             'ended', c.ended, 'ended_at', c.ended_at, 'left_message', m.body) \
+             FROM consults c LEFT JOIN consult_messages m ON m.consult_id = c.id \
+             WHERE c.requester_id = ? ORDER BY c.id",
+        )
+        .await?;
         Ok(serde_json::json!({
             "account": account_row.into_iter().next(),
             "messages": messages,
+            "consults": consults,
             "reactions": reactions,
             "sessions": sessions,
             "invitation": invitation,
