@@ -734,7 +734,14 @@ impl Hub {
             .as_deref()
             .is_some_and(|m| self.desk().crisis.matches(m));
         let mut st = self.desk().state.lock().await;
-        if !st.router.is_open() || !self.opening().open {
+        let open = self.opening().open;
+        if open && !st.router.is_open() {
+            // The space opened since the last consult tick.
+            let decisions = st.router.open(now);
+            self.carry_out(&mut st, decisions, Released::GraceOver)
+                .await?;
+        }
+        if !open {
             let mut e = refused(Refused::QueueClosed);
             if let Some(next) = self.opening().next {
                 e.retry_after_ms = Some(u64::try_from(next.start - now).unwrap_or(0));
