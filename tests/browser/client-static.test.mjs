@@ -67,7 +67,7 @@ test('every word the entry pages build from server values exists', () => {
   const roles = ['participant', 'family', 'counsellor', 'staff', 'admin'];
   // Every action the server writes to the audit log (crates/ibasho-server, crates/ibasho-hub).
   const auditActions = ['archive_application', 'archive_programme', 'archive_room', 'cancel_session', 'change_role',
-    'create_invitation', 'create_programme', 'create_room', 'create_session', 'remove_gallery', 'update_programme',
+    'consult_flag', 'consult_message_handled', 'consult_observe', 'counsellor_profile', 'create_invitation', 'create_programme', 'create_room', 'create_session', 'remove_gallery', 'update_programme',
     'update_session', 'upload_gallery',
     'decline_application', 'delete_account', 'delete_message', 'disable_totp', 'enable_totp', 'give_voice', 'mute',
     'pin', 'reactivate_account', 'readmit', 'reissue_access', 'remove', 'revoke_invitation', 'stage', 'suspend_account',
@@ -105,6 +105,22 @@ test('every word the entry pages build from server values exists', () => {
     'stats.total': ['sessions_held', 'joined', 'people', 'first_time', 'returning', 'view_only', 'chat_only', 'participant'],
     'stats.col': ['when', 'title', 'state', 'joined', 'view_only', 'chat_only', 'participant', 'first_time', 'returning', 'peak'],
     'stats.state': ['held', 'cancelled', 'upcoming'],
+    // Private consultations (docs/protocol.md, "Private consultations").
+    'consult.topic': ['daily_life', 'health', 'family', 'work_or_school', 'relationships', 'other'],
+    'consult.forWhom': ['self', 'family_member'],
+    'consult.forWhom.x.desc': ['self', 'family_member'],
+    'consult.preference.x.desc': ['any', 'clinical_psychologist', 'social_worker'],
+    'consult.outcome': ['continue_next_time', 'referred_to_medical_care', 'referred_to_public_service', 'other', 'none'],
+    'consult.ended.x.title': ['completed', 'cancelled', 'left_message', 'closed', 'unknown'],
+    'consult.ended.x.text': ['completed', 'cancelled', 'left_message', 'closed', 'unknown'],
+    'nav.consultBadge': ['waiting', 'active', 'interrupted', 'ended'],
+    availability: ['available', 'away', 'offline'],
+    'console.availability': ['available', 'away'],
+    'console.availability.x.desc': ['available', 'away'],
+    'console.availability.now': ['available', 'away'],
+    // Why a counsellor no longer has a consult; `away`: it was not sent again after a reconnect.
+    'console.released': ['ended', 'transferred', 'grace_over', 'away'],
+    'console.released.x.panel': ['ended', 'transferred', 'grace_over', 'away'],
   };
   const missing = [];
   for (const [family, names] of Object.entries(families)) {

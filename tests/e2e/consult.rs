@@ -562,6 +562,33 @@ async fn transfer_observation_messages_closing_a_restart_and_bad_input() -> anyh
     ));
     let watched = sv.join(&room, Mode::ViewOnly, None).await?;
     assert_eq!(bodies(&watched).len(), 2);
+    // The supervisor stops observing: out of the room, and both sides are told.
+    sv.ok(json!({"type": "consult_observe", "consult": id, "on": false}))
+        .await?;
+    p.next_matching(|f| matches!(f, ServerFrame::ConsultObserved { on: false, .. }))
+        .await?;
+    status_where(&mut p, id, |f| {
+        matches!(
+            f,
+            ServerFrame::ConsultStatus {
+                observed: false,
+                ..
+            }
+        )
+    })
+    .await?;
+    b.next_matching(|f| matches!(f, ServerFrame::ConsultObserved { on: false, .. }))
+        .await?;
+    let out = sv
+        .request(json!({"type": "join", "room": room, "mode": "view_only"}))
+        .await?;
+    assert!(matches!(
+        out,
+        ServerFrame::Error {
+            code: ErrorCode::UnknownRoom,
+            ..
+        }
+    ));
     let (admin, _) = server.account("かんり", Role::Admin).await?;
     let log = server
         .call("GET", "/api/admin/audit", Some(&admin), None, None)
@@ -815,7 +842,9 @@ async fn drops_on_either_side_lose_nothing_and_waits_are_estimated_from_recent_c
     assert_eq!(missed.len(), 1, "{missed:?}");
 
     // The counsellor drops and comes back within the grace: the consult goes on, and they
-    // are given it again.
+    // are given it again, with the notes they had saved.
+    a.ok(json!({"type": "consult_notes", "consult": id, "notes": "途中までのメモ", "outcome": "other"}))
+        .await?;
     a.close().await;
     status_where(&mut p, id, |f| phase_of(f) == Some(Phase::Interrupted)).await?;
     clock.advance(60_000);
@@ -823,10 +852,11 @@ async fn drops_on_either_side_lose_nothing_and_waits_are_estimated_from_recent_c
     let again = a
         .next_matching(|f| matches!(f, ServerFrame::ConsultAssigned { .. }))
         .await?;
-    assert!(matches!(
-        again,
-        ServerFrame::ConsultAssigned { resumed: true, .. }
-    ));
+    let ServerFrame::ConsultAssigned { resumed, notes, .. } = &again else {
+        unreachable!()
+    };
+    assert!(*resumed);
+    assert_eq!(notes.as_deref(), Some("途中までのメモ"));
     status_where(&mut p, id, |f| phase_of(f) == Some(Phase::Active)).await?;
     clock.advance(120_000);
     a.join(&room, Mode::ChatOnly, None).await?;

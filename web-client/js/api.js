@@ -165,6 +165,16 @@ export async function statisticsCsv(month) {
   return { blob: await response.blob(), name };
 }
 
+// ---- consults ----------------------------------------------------------------------------
+
+/** Staff: every counsellor with their profile: `[{account, handle, professions, capacity, supervisor}]`. */
+export const listCounsellors = () => json('GET', '/api/counsellors', { auth: true });
+/** Staff: sets a counsellor's `{professions, capacity, supervisor}` → the same entry. */
+export const updateCounsellor = (account, body) => json('PUT', `/api/counsellors/${seg(account)}`, { body, auth: true });
+/** Counsellors and staff: messages left to be contacted, not yet handled. */
+export const listLeftMessages = () => json('GET', '/api/consults/messages', { auth: true });
+export const markMessageHandled = (consult) => json('POST', `/api/consults/messages/${seg(String(consult))}/handled`, { auth: true });
+
 // ---- admin -------------------------------------------------------------------------------
 
 export const listAccounts = (q, limit = 200) => json('GET', `/api/admin/accounts?q=${seg(q)}&limit=${limit}`, { auth: true });

@@ -1,7 +1,8 @@
 // One WebSocket to the server, kept alive: hello/welcome, request ids matched to replies,
 // an application heartbeat (browsers cannot see WebSocket pings), and reconnecting with
 // backoff. What to do after a reconnect (re-joining rooms, re-sending posts) is the app's
-// business: it is told through `onWelcome(frame, { resumed })`.
+// business: it is told through `onWelcome(frame, { resumed })`. The server's clock, from
+// `welcome` and `pong`, corrects this device's for deadlines the server sets (a consult offer's).
 
 import { fetchMe } from './api.js';
 
@@ -52,6 +53,12 @@ export class Connection {
     this.ws = null;
     this.status = 'stopped';
     this.nextId = 1;
+    // Request ids carry a prefix of this page's own: the server sends a few replies (a consult
+    // status, a counsellor's state, the consult queue) to every connection of the account with
+    // the id of the request, and another tab must not take them for answers to its own.
+    this.idPrefix = `${Math.random().toString(36).slice(2, 8)}-`;
+    // How far the server's clock is ahead of this device's, in milliseconds.
+    this.clockOffset = 0;
     this.pending = new Map();
     this.attempts = 0;
     this.everWelcomed = false;
@@ -116,6 +123,23 @@ export class Connection {
     return this.status === 'open';
   }
 
+  /** The time now on the server's clock (milliseconds), as well as this page can tell. */
+  serverNow() {
+    return Date.now() + this.clockOffset;
+  }
+
+  /** A `server_time` read at `receivedAt`, asked for at `sentAt` (half the round trip is the guess). */
+  adjustClock(serverTime, sentAt, receivedAt) {
+    if (typeof serverTime !== 'number') return;
+    this.clockOffset = serverTime - (sentAt + receivedAt) / 2;
+  }
+
+  newId() {
+    const id = `${this.idPrefix}${this.nextId}`;
+    this.nextId += 1;
+    return id;
+  }
+
   setStatus(status, info) {
     this.status = status;
     this.onStatus?.(status, info);
@@ -152,9 +176,11 @@ export class Connection {
   }
 
   sendHello(ws) {
-    const id = this.nextId++;
-    this.pending.set(String(id), {
+    const id = this.newId();
+    const sentAt = Date.now();
+    this.pending.set(id, {
       resolve: (welcome) => {
+        this.adjustClock(welcome.server_time, sentAt, Date.now());
         this.attempts = 0;
         this.renewedSinceWelcome = false;
         const resumed = this.everWelcomed;
@@ -197,16 +223,16 @@ export class Connection {
     if (!this.ws || this.status !== 'open') {
       return Promise.reject(new RequestError('disconnected'));
     }
-    const id = this.nextId++;
+    const id = this.newId();
     return new Promise((resolve, reject) => {
       const entry = { resolve, reject, timer: null };
       if (timeoutMs) {
         entry.timer = setTimeout(() => {
-          this.pending.delete(String(id));
+          this.pending.delete(id);
           reject(new RequestError('timeout'));
         }, timeoutMs);
       }
-      this.pending.set(String(id), entry);
+      this.pending.set(id, entry);
       this.ws.send(JSON.stringify({ ...frame, id }));
     });
   }
@@ -229,11 +255,19 @@ export class Connection {
   startHeartbeat() {
     this.stopHeartbeat();
     this.pingTimer = setInterval(() => {
-      this.request({ type: 'ping' }, { timeoutMs: PONG_WITHIN_MS }).catch((e) => {
+      this.ping(PONG_WITHIN_MS).catch((e) => {
         // A half-open connection never closes by itself; without a pong, assume it is dead.
         if (e.code === 'timeout' && this.ws) this.drop();
       });
     }, PING_EVERY_MS);
+  }
+
+  /** Sends `ping`; the `pong` also sets the server's clock. Resolves with the pong. */
+  async ping(timeoutMs = PONG_WITHIN_MS) {
+    const sentAt = Date.now();
+    const pong = await this.request({ type: 'ping' }, { timeoutMs });
+    this.adjustClock(pong.server_time, sentAt, Date.now());
+    return pong;
   }
 
   stopHeartbeat() {

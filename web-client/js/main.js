@@ -1,10 +1,12 @@
 // Start-up and the page frame: the public configuration, who is signed in, the routes (the
 // public pages, settings, staff and admin pages, and the space itself), the header with its
-// navigation and crisis button, the connection indicator and calm notices.
+// navigation and crisis button, the connection indicator and calm notices. Private consults
+// (consult.js) live beside the rooms: their pages are reached from the navigation.
 
 import { ApiError, fetchMe, getConfig, setTokenSource } from './api.js';
 import { avatarMark } from './avatars.js';
 import { Connection } from './connection.js';
+import { ConsultController, asksForConsults } from './consult.js';
 import { openCrisisDialog } from './crisis.js';
 import { confirmDialog } from './dialogs.js';
 import { $, h, replaceChildren } from './dom.js';
@@ -13,6 +15,9 @@ import { OpeningController } from './opening.js';
 import { AdminPage } from './pages/admin.js';
 import { ApplyPage } from './pages/apply.js';
 import { linkButton, pageTitle } from './pages/common.js';
+import { ConsolePage } from './pages/console.js';
+import { ConsultPage } from './pages/consult.js';
+import { ConsultsPage } from './pages/consults.js';
 import { GalleryPage } from './pages/gallery.js';
 import { HomePage } from './pages/home.js';
 import { ProgrammesPage } from './pages/programmes.js';
@@ -28,7 +33,7 @@ import { session, takeTokenFromLocation } from './session.js';
 import { isStaffRole } from './timeline.js';
 
 const NOTICE_MS = 8000;
-const ACCOUNT_PAGES = ['/settings', '/staff', '/admin', '/programmes', '/statistics'];
+const ACCOUNT_PAGES = ['/settings', '/staff', '/admin', '/programmes', '/statistics', '/consult', '/console', '/consults'];
 // Pages for everyone, signed in or not.
 const PUBLIC_PAGES = ['/timetable', '/gallery'];
 
@@ -58,15 +63,23 @@ const app = {
   stamps: [],
   lobbyMap: { width: 960, height: 600 },
   rooms: null,
+  // Private consults: a requester's, a counsellor's, the queue (consult.js).
+  consult: null,
   // The opening hours in the space: the closed page, the staff banner, the closing notices.
   hours: null,
   // Set on signing in: the welcome panel takes focus once the space has opened.
   focusOnWelcome: false,
   notify,
   dismissNotice,
+  // The navigation says where a consult stands; consult.js calls this when it changes.
+  navChanged: () => {
+    if (consultBadge() !== shownConsultBadge) renderSiteNav();
+  },
 };
 
 let connStatus = { status: 'stopped' };
+// The word beside the consult link as last drawn (the navigation is drawn again when it changes).
+let shownConsultBadge = null;
 let currentPage = null;
 // A programme room to go into once the space is shown (the timetable's "Enter").
 let pendingProgramme = null;
@@ -140,6 +153,7 @@ function applyLanguage() {
   renderStatus();
   currentPage?.render();
   app.rooms?.rerender();
+  app.consult?.rerender();
   app.hours?.render();
   updateTitle();
 }
@@ -177,14 +191,33 @@ function renderSiteNav() {
   const role = app.me?.role;
   const staff = isStaffRole(role);
   const links = app.me
-    ? [['/', 'nav.space'], ['/timetable', 'nav.timetable'], ['/gallery', 'nav.gallery'], ['/settings', 'nav.settings'],
-      staff && ['/staff', 'nav.staff'], staff && ['/programmes', 'nav.programmes'], staff && ['/statistics', 'nav.statistics'],
+    ? [['/', 'nav.space'], asksForConsults(role) && ['/consult', 'nav.consult', consultBadge()],
+      role === 'counsellor' && ['/console', 'nav.console', consultBadge()],
+      ['/timetable', 'nav.timetable'], ['/gallery', 'nav.gallery'], ['/settings', 'nav.settings'],
+      staff && ['/staff', 'nav.staff'], staff && ['/consults', 'nav.consults'], staff && ['/programmes', 'nav.programmes'], staff && ['/statistics', 'nav.statistics'],
       role === 'admin' && ['/admin', 'nav.admin']]
     : [['/', 'nav.home'], ['/timetable', 'nav.timetable'], ['/gallery', 'nav.gallery'], ['/apply', 'nav.apply'], ['/sign-in', 'nav.signIn']];
   const { path } = currentRoute();
+  shownConsultBadge = consultBadge();
+  const focused = el.siteNav.contains(document.activeElement) ? document.activeElement.getAttribute('href') : null;
   replaceChildren(el.siteNav,
-    h('ul', {}, links.filter(Boolean).map(([href, key]) => h('li', {},
-      h('a', { href: `#${href}`, 'aria-current': path === href ? 'page' : null, text: t(key) })))));
+    h('ul', {}, links.filter(Boolean).map(([href, key, badge]) => h('li', {},
+      h('a', { href: `#${href}`, 'aria-current': path === href ? 'page' : null }, t(key),
+        badge ? [' ', h('span', { class: 'badge nav-badge', text: badge })] : null)))));
+  if (focused) el.siteNav.querySelector(`a[href="${CSS.escape(focused)}"]`)?.focus();
+}
+
+/** Where the person's consult stands, or that an offer waits, in a word beside the link. */
+function consultBadge() {
+  const c = app.consult;
+  if (!c) return null;
+  if (asksForConsults(app.me?.role)) {
+    if (!c.status) return null;
+    return t(`nav.consultBadge.${c.status.phase}`);
+  }
+  if (c.offer) return t('nav.consoleBadge.offer');
+  const open = [...c.cases.values()].filter((x) => !x.released && !x.observing).length;
+  return open ? t('nav.consoleBadge.cases', { count: open }) : null;
 }
 
 el.crisis.addEventListener('click', () => openCrisisDialog(app.config?.crisis_contacts || []));
@@ -216,10 +249,10 @@ el.signOut.addEventListener('click', async () => {
  * A calm message in the notices region; `sticky` ones stay until dismissed. A notice with a
  * `key` replaces the one shown with the same key (the 1-minute closing notice the 10-minute one).
  */
-function notify(text, { sticky = false, key = null } = {}) {
+function notify(text, { sticky = false, key = null, link = null } = {}) {
   if (key) dismissNotice(key);
   const item = h('div', { class: 'notice', dataset: key ? { key } : {} },
-    h('p', { text }),
+    h('p', {}, text, link ? [' ', h('a', { href: link.href, text: link.text, on: { click: () => item.remove() } })] : null),
     h('button', { type: 'button', class: 'quiet small', text: t('notice.dismiss'), on: { click: () => dismiss(item) } }));
   el.notices.append(item);
   if (!sticky) setTimeout(() => item.remove(), NOTICE_MS);
@@ -260,6 +293,7 @@ function startSpace(me) {
   app.me = me;
   app.isStaff = isStaffRole(me.role);
   app.rooms = new RoomsController(app, { nav: el.nav, views: el.views, home: el.home });
+  app.consult = new ConsultController(app);
   app.hours = new OpeningController(app, { appEl: el.app, nav: el.nav, views: el.views });
   el.home.hidden = true;
   app.conn = new Connection({
@@ -291,13 +325,22 @@ function startSpace(me) {
       }
       // A new role opens or closes the staff and admin pages.
       if (roleChanged && currentPage) route();
+      // The server tells the consult state again after every welcome.
+      app.consult.welcome();
     },
     onFrame: (frame) => {
-      if (app.hours?.onFrame(frame)) return;
+      if (app.hours?.onFrame(frame)) {
+        if (frame.type === 'opening') app.consult?.openingChanged();
+        return;
+      }
+      if (app.consult?.onFrame(frame)) return;
       app.rooms?.onFrame(frame);
     },
     onStatus: (status, info) => {
-      if (status !== 'open') app.rooms?.disconnected();
+      if (status !== 'open') {
+        app.rooms?.disconnected();
+        app.consult?.disconnected();
+      }
       connStatus = { status, reason: info?.reason, quiet: Boolean(info?.quiet) };
       renderStatus();
     },
@@ -317,9 +360,12 @@ function teardownSpace() {
   app.hours = null;
   app.rooms?.destroy();
   app.rooms = null;
+  app.consult?.destroy();
+  app.consult = null;
   app.me = null;
   app.isStaff = false;
   RoomsController.forgetTab();
+  ConsultController.forgetTab();
   connStatus = { status: 'stopped' };
   renderStatus();
   el.app.hidden = true;
@@ -374,6 +420,9 @@ function pageFor(path, params) {
     if (path === '/programmes') return staff ? new ProgrammesPage(ctx) : new NotForThisRole();
     if (path === '/statistics') return staff ? new StatisticsPage(ctx) : new NotForThisRole();
     if (path === '/admin') return app.me.role === 'admin' ? new AdminPage(ctx) : new NotForThisRole();
+    if (path === '/consult') return asksForConsults(app.me.role) ? new ConsultPage(ctx) : new NotForThisRole();
+    if (path === '/console') return app.me.role === 'counsellor' ? new ConsolePage(ctx) : new NotForThisRole();
+    if (path === '/consults') return staff ? new ConsultsPage(ctx) : new NotForThisRole();
     return null; // the space (and '/sign-in' while signed in)
   }
   if (path === '/sign-in') return new SignInPage(ctx);

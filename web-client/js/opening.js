@@ -231,6 +231,8 @@ export class OpeningController {
       h('h2', { id: this.titleId, tabindex: '-1', text: t('opening.title') }),
       this.thanks ? h('p', { class: 'closed-thanks', text: t('opening.thanks') }) : null,
       h('p', { class: 'closed-next', text: next ? t('opening.next', { when: formatPeriod(next) }) : t('opening.nextUnknown') }),
+      // A consult under way goes on after closing.
+      ['active', 'interrupted'].includes(this.app.consult?.status?.phase) ? h('p', { class: 'page-notice' }, t('opening.consultGoesOn'), ' ', h('a', { href: '#/consult', text: t('opening.consultLink') })) : null,
       h('p', { text: t('opening.rest') }),
       next ? h('p', { class: 'hint', text: t('opening.waiting') }) : null,
       hours ? part(t('opening.hoursTitle'), h('p', { class: 'hours', text: hours })) : null,

@@ -4,6 +4,7 @@
 // programme's room is joined in the modes the programme allows; when it is full for people
 // who write, watching is offered instead.
 
+import { asksForConsults } from './consult.js';
 import { confirmDialog, formDialog } from './dialogs.js';
 import { h, replaceChildren, uniqueId } from './dom.js';
 import { errorText, t } from './i18n.js';
@@ -91,9 +92,10 @@ export class RoomsController {
 
   setRooms(rooms) {
     // The plaza first, then the rest as the server lists them. A programme room that has
-    // closed is over: it is not listed, not even to staff.
+    // closed is over: it is not listed, not even to staff. A consult's room is private to the
+    // people in it and is never listed (the server does not list it either).
     this.rooms = [...rooms]
-      .filter((r) => !(r.kind === 'programme' && r.archived))
+      .filter((r) => !(r.kind === 'programme' && r.archived) && r.kind !== 'consult')
       .sort((a, b) => (a.kind === 'lobby' ? 0 : 1) - (b.kind === 'lobby' ? 0 : 1));
     for (const info of this.rooms) this.sessions.get(info.id)?.described(info);
     this.renderNav();
@@ -154,6 +156,8 @@ export class RoomsController {
       h('h2', { id: 'home-title', tabindex: '-1', text: t('home.title', { handle: this.app.me.handle }) }),
       h('p', { text: t('home.where') }),
       h('p', {}, t('home.programmes'), ' ', h('a', { href: '#/timetable', text: t('home.timetableLink') })),
+      asksForConsults(this.app.me.role) ? h('p', {}, t('home.consult'), ' ', h('a', { href: '#/consult', text: t('home.consultLink') })) : null,
+      this.app.me.role === 'counsellor' ? h('p', {}, t('home.console'), ' ', h('a', { href: '#/console', text: t('home.consoleLink') })) : null,
       lobby && !this.sessions.has(lobby.id) ? h('div', { class: 'home-lobby' },
         h('p', { text: t('home.lobby') }),
         h('button', { type: 'button', class: 'primary big', text: t('home.enterLobby'), on: { click: () => this.open(lobby) } })) : null);

@@ -41,7 +41,12 @@ export class Timeline {
 
   /** Stamps: anyone who is not only watching and not muted, on stage too. */
   get canReact() {
-    return this.room.mode !== 'view_only' && !this.room.isMuted();
+    return this.room.mode !== 'view_only' && !this.room.isMuted() && !this.heldNote();
+  }
+
+  /** Why the room holds writing now (a consult that ended, say), in words; null if it does not. */
+  heldNote() {
+    return this.room.heldNote?.() || null;
   }
 
   /** Writing and editing: as stamps, but not while the hosts hold the stage. */
@@ -319,6 +324,7 @@ export class Timeline {
       // An empty handle is an account that was deleted; its words stay.
       h('span', { class: 'msg-author', text: msg.author.handle || t('people.deletedMember') }),
       isStaffRole(msg.author.role) ? h('span', { class: 'badge', text: t('people.staff') }) : null,
+      this.room.isConsult && msg.author.role === 'counsellor' ? h('span', { class: 'badge', text: t('role.counsellor') }) : null,
       time,
       msg.edited_at && !msg.deleted ? this.editedMark() : null,
     );
@@ -392,7 +398,10 @@ export class Timeline {
     });
     if (own) {
       if (this.canWrite && this.editing?.id !== msg.id) actions.append(button(t('timeline.edit'), 'edit', () => this.startEdit(msg)));
-      actions.append(button(t('timeline.delete'), 'delete', () => this.deleteOwn(msg)));
+      // A room that holds writing (a consult that ended) keeps what was said as it was.
+      if (!this.heldNote()) actions.append(button(t('timeline.delete'), 'delete', () => this.deleteOwn(msg)));
+    } else if (this.room.isConsult) {
+      // A consult is between the two people in it: nobody moderates there.
     } else if (this.app.isStaff) {
       actions.append(button(t('timeline.staffDelete'), 'staff-delete', () => staffDeleteDialog(this.room, msg)));
       if (!isStaffRole(msg.author.role) && !hostsRoom(this.room.info, msg.author)) {
@@ -481,14 +490,16 @@ export class Timeline {
   // ---- composer and pending posts -------------------------------------------------------
 
   refreshComposer() {
+    const held = this.heldNote();
     const watching = this.room.mode === 'view_only';
     const muted = this.room.isMuted();
     const stage = !watching && !muted && this.room.stageHolds();
-    const off = watching || muted || stage;
+    const off = Boolean(held) || watching || muted || stage;
     this.textarea.disabled = off;
     this.sendButton.disabled = off;
     this.form.classList.toggle('is-disabled', off);
-    if (watching) this.note.textContent = t('composer.viewOnly');
+    if (held) this.note.textContent = held;
+    else if (watching) this.note.textContent = t('composer.viewOnly');
     else if (muted) this.note.textContent = t('composer.muted', { time: formatTime(this.room.mutedUntil) });
     else if (stage) this.note.textContent = t('composer.stage');
     else this.note.textContent = '';

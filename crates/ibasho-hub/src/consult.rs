@@ -8,7 +8,7 @@
 //! supervisor may join. So the words of a consult are as durable and resumable as any other.
 
 use crate::hub::Hub;
-use crate::outbound::{Delivery, SharedFrame};
+use crate::outbound::{ConnectionHandle, Delivery, SharedFrame};
 use crate::room::{PrivateRoom, Room};
 use crate::store::{AuditEntry, RoomRecord, StoreError, TimelineChange};
 use ibasho_consult::store::{ConsultRecord, LeftMessage, NoteRecord, StoreFailure};
@@ -255,6 +255,34 @@ impl Hub {
                 c.send(&shared, Delivery::Essential);
             }
         }
+    }
+
+    /// Sends a reply (`with_id`) to the connection that asked, and the same news without the
+    /// request id (`without_id`) to the account's other connections (another tab must not
+    /// take it for the answer to one of its own requests).
+    fn reply(&self, asking: &ConnectionHandle, with_id: &ServerFrame, without_id: &ServerFrame) {
+        asking.send_frame(with_id);
+        let shared = SharedFrame::encode(without_id);
+        for c in self.inner.connections.iter() {
+            if c.account == asking.account && c.id != asking.id {
+                c.send(&shared, Delivery::Essential);
+            }
+        }
+    }
+
+    /// A counsellor's own notes and outcome on a consult, for their `consult_assigned`.
+    async fn own_notes(
+        &self,
+        consult: ConsultId,
+        counsellor: AccountId,
+    ) -> Result<(Option<String>, Option<Outcome>)> {
+        let notes = self.inner.store.notes(consult).await?;
+        Ok(notes
+            .into_iter()
+            .find(|n| n.counsellor == counsellor)
+            .map_or((None, None), |n| {
+                ((!n.notes.is_empty()).then_some(n.notes), n.outcome)
+            }))
     }
 
     async fn person(&self, st: &mut DeskState, account: AccountId) -> Result<Person> {
@@ -518,13 +546,18 @@ impl Hub {
                     if let (Some(State::Active { counsellor, .. }), Some(r)) =
                         (st.router.state(consult), st.records.get(&consult))
                     {
+                        let counsellor = *counsellor;
+                        let summary = Self::summary(st, r);
+                        let (notes, outcome) = self.own_notes(consult, counsellor).await?;
                         let frame = ServerFrame::ConsultAssigned {
-                            consult: Self::summary(st, r),
+                            consult: summary,
                             room: consult_room(consult),
                             resumed: true,
                             observing: false,
+                            notes,
+                            outcome,
                         };
-                        self.send_to_account(*counsellor, &frame);
+                        self.send_to_account(counsellor, &frame);
                     }
                 }
             }
@@ -579,12 +612,24 @@ impl Hub {
                 })
                 .await?;
         }
+        // A supervisor who observed and now takes it over is no longer an observer.
+        if st
+            .observers
+            .get_mut(&consult)
+            .is_some_and(|o| o.remove(&counsellor))
+            && let Some(p) = &mut room.state().private
+        {
+            p.observers.remove(&counsellor);
+        }
+        let (notes, outcome) = self.own_notes(consult, counsellor).await?;
         if let Some(r) = st.records.get(&consult) {
             let frame = ServerFrame::ConsultAssigned {
                 consult: Self::summary(st, r),
                 room: room.id.clone(),
                 resumed,
                 observing: false,
+                notes,
+                outcome,
             };
             self.send_to_account(counsellor, &frame);
         }
@@ -719,6 +764,7 @@ impl Hub {
     pub(crate) async fn consult_request(
         &self,
         me: &Person,
+        conn: &ConnectionHandle,
         id: Option<RequestId>,
         ask: Ask,
     ) -> Result<()> {
@@ -749,6 +795,7 @@ impl Hub {
             return Err(e);
         }
         st.people.insert(me.id, me.clone());
+        st.queue_changed = true;
         let (consult, decisions) = st
             .router
             .submit(
@@ -786,14 +833,12 @@ impl Hub {
         }
         st.records.insert(consult, record);
         // The answer first, then what follows (an offer; a start).
-        if let Some(mut frame) = self.status(&st, consult) {
-            if let ServerFrame::ConsultStatus { id: reply, .. } = &mut frame {
+        if let Some(frame) = self.status(&st, consult) {
+            let mut answer = frame.clone();
+            if let ServerFrame::ConsultStatus { id: reply, .. } = &mut answer {
                 *reply = id;
             }
-            self.send_to_account(me.id, &frame);
-            if let ServerFrame::ConsultStatus { id: reply, .. } = &mut frame {
-                *reply = None;
-            }
+            self.reply(conn, &answer, &frame);
             st.last_status.insert(consult, frame);
         }
         self.carry_out(&mut st, decisions, Released::GraceOver)
@@ -905,6 +950,7 @@ impl Hub {
     pub(crate) async fn counsellor_status(
         &self,
         me: &Person,
+        conn: &ConnectionHandle,
         id: Option<RequestId>,
         availability: Availability,
     ) -> Result<()> {
@@ -932,14 +978,17 @@ impl Hub {
             availability,
         );
         st.queue_changed = true;
-        self.send_to_account(
-            me.id,
-            &ServerFrame::Counsellor {
-                id,
-                profile,
-                availability,
-            },
-        );
+        let news = ServerFrame::Counsellor {
+            id: None,
+            profile: profile.clone(),
+            availability,
+        };
+        let answer = ServerFrame::Counsellor {
+            id,
+            profile,
+            availability,
+        };
+        self.reply(conn, &answer, &news);
         self.carry_out(&mut st, decisions, Released::GraceOver)
             .await?;
         self.refresh(&mut st);
@@ -993,12 +1042,15 @@ impl Hub {
                 for r in st.router.open_requests() {
                     match r.state {
                         State::Active { counsellor, .. } if counsellor == me.id => {
+                            let (notes, outcome) = self.own_notes(r.id, me.id).await?;
                             if let Some(rec) = st.records.get(&r.id) {
                                 conn.send_frame(&ServerFrame::ConsultAssigned {
                                     consult: Self::summary(&st, rec),
                                     room: consult_room(r.id),
                                     resumed: true,
                                     observing: false,
+                                    notes,
+                                    outcome,
                                 });
                             }
                         }
@@ -1288,8 +1340,16 @@ impl Hub {
     }
 
     /// A supervisor (or an admin) observes a consult under way. Audited; both sides told.
-    pub(crate) async fn consult_observe(&self, me: &Person, consult: ConsultId) -> Result<()> {
+    pub(crate) async fn consult_observe(
+        &self,
+        me: &Person,
+        consult: ConsultId,
+        on: bool,
+    ) -> Result<()> {
         let mut st = self.desk().state.lock().await;
+        if !on {
+            return self.stop_observing(&mut st, me, consult);
+        }
         let allowed = match me.role {
             Role::Admin => true,
             Role::Counsellor => self.profile(&mut st, me.id).await?.supervisor,
@@ -1333,11 +1393,14 @@ impl Hub {
                 room: consult_room(consult),
                 resumed: true,
                 observing: true,
+                notes: None,
+                outcome: None,
             },
         );
         let told = ServerFrame::ConsultObserved {
             consult,
             supervisor: me.clone(),
+            on: true,
         };
         self.send_to_account(requester, &told);
         self.send_to_account(counsellor, &told);
@@ -1345,8 +1408,46 @@ impl Hub {
         Ok(())
     }
 
+    /// A supervisor stops observing: out of the room, both sides told.
+    fn stop_observing(&self, st: &mut DeskState, me: &Person, consult: ConsultId) -> Result<()> {
+        if !st
+            .observers
+            .get_mut(&consult)
+            .is_some_and(|o| o.remove(&me.id))
+        {
+            return Err(refused(Refused::WrongState));
+        }
+        if let Some(room) = self.room(&consult_room(consult)) {
+            let mut state = room.state();
+            if let Some(p) = &mut state.private {
+                p.observers.remove(&me.id);
+            }
+            for c in state.connections_of(me.id) {
+                state.remove(&room.id, c.id);
+            }
+        }
+        let told = ServerFrame::ConsultObserved {
+            consult,
+            supervisor: me.clone(),
+            on: false,
+        };
+        if let Some(r) = st.records.get(&consult) {
+            self.send_to_account(r.requester, &told);
+        }
+        if let Some(State::Active { counsellor, .. }) = st.router.state(consult) {
+            self.send_to_account(*counsellor, &told);
+        }
+        self.refresh(st);
+        Ok(())
+    }
+
     /// The queue view, for those who work here.
-    pub(crate) async fn consult_queue(&self, me: &Person, id: Option<RequestId>) -> Result<()> {
+    pub(crate) async fn consult_queue(
+        &self,
+        me: &Person,
+        conn: &ConnectionHandle,
+        id: Option<RequestId>,
+    ) -> Result<()> {
         if !me.role.works_here() {
             return Err(DeskError::new(
                 ErrorCode::NotAllowed,
@@ -1354,7 +1455,7 @@ impl Hub {
             ));
         }
         let st = self.desk().state.lock().await;
-        self.send_to_account(me.id, &self.queue_frame(&st, id));
+        conn.send_frame(&self.queue_frame(&st, id));
         Ok(())
     }
 

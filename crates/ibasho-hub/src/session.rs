@@ -355,7 +355,7 @@ impl Session {
                         first_message,
                     };
                     self.hub
-                        .consult_request(&self.me, id, ask)
+                        .consult_request(&self.me, &self.conn, id, ask)
                         .await
                         .map_err(Refusal::from)
                 }
@@ -373,7 +373,7 @@ impl Session {
                 }
                 ClientFrame::CounsellorStatus { id, availability } => self
                     .hub
-                    .counsellor_status(&self.me, id, availability)
+                    .counsellor_status(&self.me, &self.conn, id, availability)
                     .await
                     .map_err(Refusal::from),
                 ClientFrame::ConsultAccept { id, consult } => {
@@ -417,13 +417,13 @@ impl Session {
                     let done = self.hub.consult_flag(&self.me, consult).await;
                     self.acked(id, done)
                 }
-                ClientFrame::ConsultObserve { id, consult } => {
-                    let done = self.hub.consult_observe(&self.me, consult).await;
+                ClientFrame::ConsultObserve { id, consult, on } => {
+                    let done = self.hub.consult_observe(&self.me, consult, on).await;
                     self.acked(id, done)
                 }
                 ClientFrame::ConsultQueue { id } => self
                     .hub
-                    .consult_queue(&self.me, id)
+                    .consult_queue(&self.me, &self.conn, id)
                     .await
                     .map_err(Refusal::from),
                 ClientFrame::Ping { id } => {

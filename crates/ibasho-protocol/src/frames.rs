@@ -755,6 +755,9 @@ pub enum ClientFrame {
         id: Option<RequestId>,
         /// Which consult.
         consult: ConsultId,
+        /// Start (true, the default) or stop observing.
+        #[serde(default = "yes")]
+        on: bool,
     },
     /// Counsellors, staff and admins: the queue as it stands (counts and waits, never
     /// content). Answered by `consult_queue`, which is also sent whenever the queue changes.
@@ -769,6 +772,10 @@ pub enum ClientFrame {
         #[serde(default)]
         id: Option<RequestId>,
     },
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl ClientFrame {
@@ -1170,6 +1177,12 @@ pub enum ServerFrame {
         resumed: bool,
         /// They observe as a supervisor; they watch and do not write.
         observing: bool,
+        /// The counsellor's own notes on this consult so far (never sent to anyone else).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        notes: Option<String>,
+        /// The outcome they recorded so far.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        outcome: Option<Outcome>,
     },
     /// This counsellor no longer has the consult.
     ConsultReleased {
@@ -1184,6 +1197,8 @@ pub enum ServerFrame {
         consult: ConsultId,
         /// Who observes.
         supervisor: Person,
+        /// Began (true) or stopped (false) observing.
+        on: bool,
     },
     /// The queue for counsellors, staff and admins: counts, waits and who is on duty; never
     /// content.
