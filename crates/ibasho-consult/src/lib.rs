@@ -7,12 +7,15 @@
 //!
 //! # Layout
 //!
+//! - [`appointments`]: bookable slots cut from a counsellor's published blocks of time
+//!   (appointments, issue 7: the first part).
 //! - [`config`]: [`ConsultConfig`], the `[consult]` settings.
 //! - [`router`]: [`Router`], the queue, the offers and the consults under way.
 //! - [`crisis`]: [`CrisisWords`], the configurable words that make a request urgent, matched
 //!   however they are typed.
 //! - [`store`]: [`store::ConsultStore`], what consults need from persistence.
 
+pub mod appointments;
 pub mod config;
 pub mod crisis;
 pub mod router;
