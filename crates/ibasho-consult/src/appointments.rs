@@ -18,7 +18,8 @@ pub const MAX_BUFFER_MINUTES: u32 = 120;
 pub const MAX_SLOTS: usize = 2000;
 
 /// How a counsellor's bookable time is given.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct SlotRuleInput {
     /// The first day, `YYYY-MM-DD`.
     pub first_date: String,
@@ -146,6 +147,16 @@ impl SlotRule {
     pub fn takes(&self, for_whom: ForWhom, topic: Topic) -> bool {
         (self.for_whom.is_empty() || self.for_whom.contains(&for_whom))
             && (self.topics.is_empty() || self.topics.contains(&topic))
+    }
+
+    /// Whether they take consults for `for_whom` (whatever the topic).
+    pub fn takes_for(&self, for_whom: ForWhom) -> bool {
+        self.for_whom.is_empty() || self.for_whom.contains(&for_whom)
+    }
+
+    /// Whether they take consults about `topic` (whoever for).
+    pub fn takes_topic(&self, topic: Topic) -> bool {
+        self.topics.is_empty() || self.topics.contains(&topic)
     }
 
     /// The slots that start in `[from, to)`, in order: each block cut into slots with the

@@ -58,3 +58,76 @@ impl ConsultConfig {
         }
     }
 }
+
+/// Settings of consult appointments (予約制), the `[appointments]` section.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AppointmentConfig {
+    /// How many weeks ahead free slots are shown and may be booked.
+    pub weeks_ahead: u32,
+    /// A slot may be booked until this many minutes before it starts.
+    pub book_until_minutes: u32,
+    /// The person may cancel or move a booking until this many minutes before it starts
+    /// (the cut-off). Counsellors and staff may cancel, with a message, until it opens.
+    pub change_until_minutes: u32,
+    /// How many upcoming bookings one person may hold at once.
+    pub max_upcoming: u32,
+    /// The consult room opens this many minutes before the booked time.
+    pub open_minutes_before: u32,
+    /// The counsellor counts as absent when they have not come this many minutes after the
+    /// booked time; the person is then put first in the drop-in queue.
+    pub counsellor_grace_minutes: u32,
+    /// The booking counts as missed when the person has not come this many minutes after
+    /// the booked time.
+    pub missed_after_minutes: u32,
+    /// A counsellor gets no drop-in offers from this many minutes before a booked time.
+    pub queue_pause_minutes: u32,
+    /// The "day before" reminder goes this many hours before the booked time.
+    pub remind_day_before_hours: u32,
+    /// The "soon" reminder goes this many minutes before the booked time.
+    pub remind_soon_minutes: u32,
+    /// Most characters in the person's first note and in a cancellation message.
+    pub note_max_chars: usize,
+}
+
+impl Default for AppointmentConfig {
+    fn default() -> Self {
+        Self {
+            weeks_ahead: 4,
+            book_until_minutes: 30,
+            change_until_minutes: 60,
+            max_upcoming: 2,
+            open_minutes_before: 5,
+            counsellor_grace_minutes: 5,
+            missed_after_minutes: 15,
+            queue_pause_minutes: 15,
+            remind_day_before_hours: 24,
+            remind_soon_minutes: 10,
+            note_max_chars: 1_000,
+        }
+    }
+}
+
+impl AppointmentConfig {
+    /// Minutes as milliseconds.
+    pub fn ms(minutes: u32) -> i64 {
+        i64::from(minutes) * 60_000
+    }
+
+    /// Checks the settings; the message names the one at fault.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.weeks_ahead == 0 || self.weeks_ahead > 26 {
+            return Err("appointments.weeks_ahead must be between 1 and 26".into());
+        }
+        if self.max_upcoming == 0 {
+            return Err("appointments.max_upcoming must be at least 1".into());
+        }
+        if self.missed_after_minutes == 0 {
+            return Err("appointments.missed_after_minutes must be at least 1".into());
+        }
+        if self.note_max_chars == 0 {
+            return Err("appointments.note_max_chars must be at least 1".into());
+        }
+        Ok(())
+    }
+}

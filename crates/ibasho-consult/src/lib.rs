@@ -21,7 +21,7 @@ pub mod crisis;
 pub mod router;
 pub mod store;
 
-pub use config::ConsultConfig;
+pub use config::{AppointmentConfig, ConsultConfig};
 pub use crisis::CrisisWords;
 pub use router::{
     Availability, ConsultId, CounsellorView, Decision, End, Profession, Refused, RequestSpec,

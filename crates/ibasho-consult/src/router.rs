@@ -142,6 +142,8 @@ impl Counsellor {
             active: 0,
             offered: None,
             idle_since: now,
+            paused: false,
+            next_booking: None,
         }
     }
 }
@@ -155,6 +157,10 @@ struct Counsellor {
     offered: Option<ConsultId>,
     /// Since when they have had nothing to do (for "idle the longest").
     idle_since: Millis,
+    /// A booked consult is near or under way: no drop-in offers.
+    paused: bool,
+    /// When their next booked consult starts (for the estimated waits).
+    next_booking: Option<Millis>,
 }
 
 /// Where a request sorts in the queue: urgent before normal; within a class, consults that
@@ -166,6 +172,9 @@ struct Request {
     spec: RequestSpec,
     state: State,
     queued_at: Millis,
+    /// Since when its preference (a profession, one counsellor) has stood: set on arrival and
+    /// on every hand-on, so that a transfer's choice is not widened at once.
+    preferred_since: Millis,
     front: bool,
     /// Counsellors who declined it or let it lapse, or handed it on.
     passed_by: HashSet<AccountId>,
@@ -308,8 +317,10 @@ impl Router {
     }
 
     /// An estimate of the wait for a request, from the length of recent consults and the
-    /// counsellors available now; `None` while there is no history or no one is available.
-    pub fn estimated_wait(&self, id: ConsultId) -> Option<Millis> {
+    /// counsellors available now — leaving out those whose next booked consult starts before
+    /// a consult of average length would end; `None` while there is no history or no one is
+    /// available.
+    pub fn estimated_wait(&self, id: ConsultId, now: Millis) -> Option<Millis> {
         let position = i64::try_from(self.position(id)?).ok()?;
         if self.recent.is_empty() {
             return None;
@@ -318,7 +329,11 @@ impl Router {
         let seats: i64 = self
             .counsellors
             .values()
-            .filter(|c| c.availability == Availability::Available)
+            .filter(|c| {
+                c.availability == Availability::Available
+                    && !c.paused
+                    && c.next_booking.is_none_or(|t| t > now + average)
+            })
             .map(|c| i64::from(c.capacity))
             .sum();
         if seats == 0 {
@@ -420,6 +435,7 @@ impl Router {
                 spec: r.spec,
                 state,
                 queued_at: r.queued_at,
+                preferred_since: now,
                 front: r.front,
                 passed_by: HashSet::new(),
                 only: r.only,
@@ -481,6 +497,30 @@ impl Router {
         out
     }
 
+    /// What the counsellor's bookings mean for the queue: `paused` while a booked consult is
+    /// near or under way (no drop-in offers; an open offer moves on), and when the next one
+    /// starts (for the estimates). Returns the offers that follow.
+    pub fn set_bookings(
+        &mut self,
+        now: Millis,
+        id: AccountId,
+        paused: bool,
+        next_booking: Option<Millis>,
+    ) -> Vec<Decision> {
+        let mut out = Vec::new();
+        let c = self
+            .counsellors
+            .entry(id)
+            .or_insert_with(|| Counsellor::new(now));
+        c.paused = paused;
+        c.next_booking = next_booking;
+        if paused && let Some(offered) = c.offered {
+            self.lapse(offered, &mut out);
+        }
+        self.assign(now, &mut out);
+        out
+    }
+
     /// A counsellor's connection dropped: no new offers; their open offer lapses; their
     /// consults wait for them for the grace period.
     pub fn counsellor_disconnected(&mut self, now: Millis, id: AccountId) -> Vec<Decision> {
@@ -528,6 +568,7 @@ impl Router {
             spec,
             state: State::Waiting,
             queued_at: now,
+            preferred_since: now,
             front: false,
             passed_by: HashSet::new(),
             only: None,
@@ -541,6 +582,71 @@ impl Router {
         }
         self.assign(now, &mut out);
         Ok((id, out))
+    }
+
+    /// A booked consult's room opens: the request starts at once with its counsellor, past
+    /// the queue (connected or not: the booking is theirs). Refused while the person has
+    /// another request open.
+    pub fn start_booked(
+        &mut self,
+        now: Millis,
+        spec: RequestSpec,
+        counsellor: AccountId,
+    ) -> Result<(ConsultId, Vec<Decision>), Refused> {
+        if self.by_requester.contains_key(&spec.requester) {
+            return Err(Refused::AlreadyWaiting);
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        self.by_requester.insert(spec.requester, id);
+        let c = self
+            .counsellors
+            .entry(counsellor)
+            .or_insert_with(|| Counsellor::new(now));
+        c.active += 1;
+        c.capacity = c.capacity.max(c.active + u32::from(c.offered.is_some()));
+        self.requests.insert(
+            id,
+            Request {
+                spec,
+                state: State::Active {
+                    counsellor,
+                    interrupted_until: None,
+                },
+                queued_at: now,
+                preferred_since: now,
+                front: false,
+                passed_by: HashSet::new(),
+                only: None,
+                started_at: Some(now),
+            },
+        );
+        Ok((
+            id,
+            vec![Decision::Start {
+                consult: id,
+                counsellor,
+            }],
+        ))
+    }
+
+    /// A booked consult's counsellor did not come: it goes to the front of the drop-in
+    /// queue, for whoever is free next.
+    pub fn counsellor_absent(
+        &mut self,
+        now: Millis,
+        id: ConsultId,
+    ) -> Result<Vec<Decision>, Refused> {
+        self.transfer(now, id, None, None)
+    }
+
+    /// The person did not come to a booked consult: it ends as missed.
+    pub fn missed(&mut self, now: Millis, id: ConsultId) -> Result<Vec<Decision>, Refused> {
+        self.live(id)?;
+        let mut out = Vec::new();
+        self.finish(now, id, End::Missed, &mut out);
+        self.assign(now, &mut out);
+        Ok(out)
     }
 
     /// Marks a request urgent (a crisis word in a later message, or a counsellor's or staff
@@ -666,6 +772,7 @@ impl Router {
         if let Some(r) = self.requests.get_mut(&id) {
             r.only = to;
             r.spec.profession = profession;
+            r.preferred_since = now;
         }
         self.assign(now, &mut out);
         Ok(out)
@@ -719,8 +826,9 @@ impl Router {
         }
         let widen = self.config.widen_after_ms;
         for r in self.requests.values_mut() {
-            if matches!(r.state, State::Waiting) && r.only.is_none() && now - r.queued_at >= widen {
+            if matches!(r.state, State::Waiting) && now - r.preferred_since >= widen {
                 r.spec.profession = None;
+                r.only = None;
             }
         }
         self.assign(now, &mut out);
@@ -747,6 +855,10 @@ impl Router {
         };
         r.state = State::Waiting;
         r.passed_by.insert(counsellor);
+        // Handed on to this one counsellor, who did not take it: anyone suitable may.
+        if r.only == Some(counsellor) {
+            r.only = None;
+        }
         if let Some(c) = self.counsellors.get_mut(&counsellor) {
             c.offered = None;
         }
@@ -770,12 +882,18 @@ impl Router {
         };
         r.state = State::Waiting;
         r.front = true;
+        r.preferred_since = now;
         r.passed_by.insert(counsellor);
         self.queue.insert(r.key(id), id);
         out.push(Decision::Requeued {
             consult: id,
             counsellor,
         });
+        // After closing, nobody will take it tonight: it ends, and the requester is shown
+        // the crisis contacts, as those who waited at closing were.
+        if !self.open {
+            self.finish(now, id, End::Closed, out);
+        }
     }
 
     fn release(&mut self, now: Millis, counsellor: AccountId) {
@@ -808,7 +926,9 @@ impl Router {
             }
             State::Active { counsellor, .. } => {
                 self.release(now, counsellor);
-                if let Some(started) = started_at {
+                if end != End::Missed
+                    && let Some(started) = started_at
+                {
                     self.recent.push_back(now - started);
                     while self.recent.len() > self.config.recent_consults.max(1) {
                         self.recent.pop_front();
@@ -834,7 +954,10 @@ impl Router {
     }
 
     fn free(c: &Counsellor) -> bool {
-        c.availability == Availability::Available && c.offered.is_none() && c.active < c.capacity
+        c.availability == Availability::Available
+            && !c.paused
+            && c.offered.is_none()
+            && c.active < c.capacity
     }
 
     /// Offers waiting requests, most pressing first, each to the suitable free counsellor

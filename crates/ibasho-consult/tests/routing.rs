@@ -30,6 +30,10 @@ enum Op {
     Availability(usize, u8, u32),
     Close,
     Open,
+    Book(usize),
+    Pause(usize, bool),
+    Absent(usize),
+    Missed(usize),
 }
 
 fn profession(p: u8) -> Profession {
@@ -57,6 +61,10 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0usize..4, 0u8..3, 1u32..3).prop_map(|(c, a, cap)| Op::Availability(c, a, cap)),
         1 => Just(Op::Close),
         1 => Just(Op::Open),
+        1 => (0usize..4).prop_map(Op::Book),
+        1 => (0usize..4, proptest::bool::ANY).prop_map(|(c, p)| Op::Pause(c, p)),
+        1 => (0usize..64).prop_map(Op::Absent),
+        1 => (0usize..64).prop_map(Op::Missed),
     ]
 }
 
@@ -159,6 +167,26 @@ impl World {
                 };
                 self.router.set_counsellor(now, id, p, *cap, a)
             }
+            Op::Book(c) => {
+                let spec = RequestSpec {
+                    requester: AccountId::new_v7(),
+                    profession: None,
+                    urgent: false,
+                };
+                let (id, d) = self
+                    .router
+                    .start_booked(now, spec, self.counsellors[*c].0)
+                    .expect("a new person's booking starts");
+                self.ids.push(id);
+                d
+            }
+            Op::Pause(c, paused) => {
+                let id = self.counsellors[*c].0;
+                self.router
+                    .set_bookings(now, id, *paused, paused.then_some(now + 60_000))
+            }
+            Op::Absent(i) => self.on(*i, |r, id| r.counsellor_absent(now, id)),
+            Op::Missed(i) => self.on(*i, |r, id| r.missed(now, id)),
             Op::Close => self.router.close(now),
             Op::Open => self.router.open(now),
         };
@@ -367,5 +395,195 @@ fn a_counsellor_who_drops_has_a_grace_then_the_consult_returns_to_the_front() {
             )
             .is_err()
     );
+    router.check_invariants();
+}
+
+#[test]
+fn a_booked_consult_starts_past_the_queue_and_its_counsellor_takes_no_drop_ins_meanwhile() {
+    let mut router = Router::new(RouterConfig::default());
+    let a = counsellor(&mut router, vec![Profession::ClinicalPsychologist]);
+    let b = counsellor(&mut router, vec![Profession::SocialWorker]);
+    // a's booked time is near: a is paused, and a waiting request goes to b.
+    router.set_bookings(0, a, true, Some(300_000));
+    let (drop_in, d) = request(&mut router, 10, false);
+    assert!(matches!(d[..], [Decision::Offer { counsellor, .. }] if counsellor == b));
+    let booked_person = AccountId::new_v7();
+    let (booked, d) = router
+        .start_booked(
+            60_000,
+            RequestSpec {
+                requester: booked_person,
+                profession: None,
+                urgent: false,
+            },
+            a,
+        )
+        .unwrap();
+    assert_eq!(
+        d,
+        vec![Decision::Start {
+            consult: booked,
+            counsellor: a
+        }]
+    );
+    assert!(
+        matches!(router.state(booked), Some(State::Active { counsellor, .. }) if *counsellor == a)
+    );
+    // The same person cannot have two requests open.
+    assert!(
+        router
+            .start_booked(
+                60_000,
+                RequestSpec {
+                    requester: booked_person,
+                    profession: None,
+                    urgent: false
+                },
+                b
+            )
+            .is_err()
+    );
+    router.check_invariants();
+    // The person did not come: missed, and it does not count in the estimates.
+    let d = router.missed(1_000_000, booked).unwrap();
+    assert!(d.contains(&Decision::Ended {
+        consult: booked,
+        end: End::Missed
+    }));
+    router.decline(1_000_001, drop_in, b).unwrap();
+    let (_, _) = request(&mut router, 1_000_002, false);
+    router.check_invariants();
+}
+
+#[test]
+fn an_absent_counsellor_s_booked_consult_goes_to_the_front_of_the_queue() {
+    let mut router = Router::new(RouterConfig::default());
+    let a = counsellor(&mut router, vec![Profession::ClinicalPsychologist]);
+    let b = counsellor(&mut router, vec![Profession::SocialWorker]);
+    let (talk, _) = request(&mut router, 0, false);
+    // b takes the drop-in; one more person waits.
+    let offered = match router.state(talk) {
+        Some(State::Offered { counsellor, .. }) => *counsellor,
+        other => panic!("not offered: {other:?}"),
+    };
+    router.accept(1, talk, offered).unwrap();
+    let (waiting, _) = request(&mut router, 2, false);
+    let other = if offered == a { b } else { a };
+    router.set_bookings(3, other, true, Some(100));
+    let (booked, _) = router
+        .start_booked(
+            4,
+            RequestSpec {
+                requester: AccountId::new_v7(),
+                profession: None,
+                urgent: false,
+            },
+            other,
+        )
+        .unwrap();
+    // Nobody came for it: it goes ahead of the one who was waiting.
+    let d = router.counsellor_absent(300_000, booked).unwrap();
+    assert!(d.contains(&Decision::Requeued {
+        consult: booked,
+        counsellor: other
+    }));
+    assert_eq!(router.queue(), vec![booked, waiting]);
+    assert_eq!(router.position(booked), Some(1));
+    router.check_invariants();
+}
+
+#[test]
+fn the_estimate_leaves_out_counsellors_about_to_start_a_booked_consult() {
+    let mut router = Router::new(RouterConfig::default());
+    let a = counsellor(&mut router, vec![Profession::ClinicalPsychologist]);
+    let b = counsellor(&mut router, vec![Profession::SocialWorker]);
+    // Two consults of 20 minutes make the history.
+    for start in [0, 1] {
+        let (id, _) = request(&mut router, start, false);
+        let c = match router.state(id) {
+            Some(State::Offered { counsellor, .. }) => *counsellor,
+            other => panic!("not offered: {other:?}"),
+        };
+        router.accept(start, id, c).unwrap();
+    }
+    let (first, _) = request(&mut router, 2, false);
+    let (second, _) = request(&mut router, 3, false);
+    let (third, _) = request(&mut router, 4, false);
+    let ids: Vec<_> = router
+        .open_requests()
+        .into_iter()
+        .filter(|r| matches!(r.state, State::Active { .. }))
+        .map(|r| r.id)
+        .collect();
+    for id in ids {
+        router.end(1_200_000, id).unwrap();
+    }
+    // Both counsellors now have offers; take them so the three wait in line behind them.
+    for id in [first, second] {
+        if let Some(State::Offered { counsellor, .. }) = router.state(id).cloned() {
+            router.accept(1_200_001, id, counsellor).unwrap();
+        }
+    }
+    let now = 1_200_002;
+    let both = router.estimated_wait(third, now).unwrap();
+    // b's booked consult starts in 5 minutes, before a 20-minute consult could end.
+    router.set_bookings(now, b, false, Some(now + 300_000));
+    let one = router.estimated_wait(third, now).unwrap();
+    assert!(one >= both, "{one} < {both}");
+    // a too: nobody can be counted on, so no estimate rather than a wrong one.
+    router.set_bookings(now, a, false, Some(now + 300_000));
+    assert_eq!(router.estimated_wait(third, now), None);
+    // A booking far ahead does not count.
+    router.set_bookings(now, a, false, Some(now + 7_200_000));
+    assert!(router.estimated_wait(third, now).is_some());
+    router.check_invariants();
+}
+
+#[test]
+fn a_hand_on_keeps_its_choice_and_a_named_counsellor_who_declines_frees_it() {
+    let mut router = Router::new(RouterConfig::default());
+    let psych = counsellor(&mut router, vec![Profession::ClinicalPsychologist]);
+    let (talk, _) = request(&mut router, 0, false);
+    router.accept(1, talk, psych).unwrap();
+    let social = counsellor(&mut router, vec![Profession::SocialWorker]);
+    // Twenty minutes in, handed on to a social worker: not widened on the next tick.
+    let twenty = 1_200_000;
+    router
+        .transfer(twenty, talk, None, Some(Profession::SocialWorker))
+        .unwrap();
+    router.tick(twenty + 1_000);
+    assert!(
+        matches!(router.state(talk), Some(State::Offered { counsellor, .. }) if *counsellor == social)
+    );
+    router.accept(twenty + 2_000, talk, social).unwrap();
+    // Handed on to psych by name, while another counsellor is free; psych declines: now
+    // anyone may take it.
+    let other = counsellor(&mut router, vec![Profession::Other]);
+    router
+        .transfer(twenty + 3_000, talk, Some(psych), None)
+        .unwrap();
+    assert!(
+        matches!(router.state(talk), Some(State::Offered { counsellor, .. }) if *counsellor == psych)
+    );
+    router.decline(twenty + 4_000, talk, psych).unwrap();
+    assert!(
+        matches!(router.state(talk), Some(State::Offered { counsellor, .. }) if *counsellor == other)
+    );
+    router.check_invariants();
+}
+
+#[test]
+fn a_consult_that_loses_its_counsellor_after_closing_ends_rather_than_wait_all_night() {
+    let mut router = Router::new(RouterConfig::default());
+    let a = counsellor(&mut router, vec![Profession::ClinicalPsychologist]);
+    let (talk, _) = request(&mut router, 0, false);
+    router.accept(1, talk, a).unwrap();
+    router.close(10);
+    router.counsellor_disconnected(20, a);
+    let d = router.tick(20 + RouterConfig::default().reconnect_grace_ms);
+    assert!(d.contains(&Decision::Ended {
+        consult: talk,
+        end: End::Closed
+    }));
     router.check_invariants();
 }

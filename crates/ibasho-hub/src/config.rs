@@ -61,4 +61,6 @@ pub struct HubSettings {
     pub opening_hours: OpeningHoursConfig,
     /// `[consult]`.
     pub consult: ibasho_consult::ConsultConfig,
+    /// `[appointments]`.
+    pub appointments: ibasho_consult::AppointmentConfig,
 }

@@ -7,17 +7,23 @@
 //! hub room, never listed, that only the requester, their counsellor and an observing
 //! supervisor may join. So the words of a consult are as durable and resumable as any other.
 
+mod appointments;
+
+pub use appointments::ReminderSent;
+
 use crate::hub::Hub;
 use crate::outbound::{ConnectionHandle, Delivery, SharedFrame};
 use crate::room::{PrivateRoom, Room};
 use crate::store::{AuditEntry, RoomRecord, StoreError, TimelineChange};
+use ibasho_consult::store::AppointmentRecord;
 use ibasho_consult::store::{ConsultRecord, LeftMessage, NoteRecord, StoreFailure};
 use ibasho_consult::{
-    Availability, ConsultConfig, CrisisWords, Decision, End, Refused, RequestSpec, Router, State,
+    AppointmentConfig, Availability, ConsultConfig, CrisisWords, Decision, End, Refused,
+    RequestSpec, Router, State,
 };
 use ibasho_protocol::consult::{
-    Channel, ConsultId, ConsultSummary, CounsellorProfile, CounsellorView, ForWhom, Outcome, Phase,
-    Profession, QueueEntry, Released, Topic,
+    AppointmentId, Channel, ConsultId, ConsultSummary, CounsellorProfile, CounsellorView, ForWhom,
+    Outcome, Phase, Profession, QueueEntry, Released, Topic,
 };
 use ibasho_protocol::{
     AccountId, ErrorCode, MessageId, Millis, Person, RequestId, Role, RoomId, RoomInfo, RoomKind,
@@ -125,6 +131,12 @@ struct DeskState {
     last_status: HashMap<ConsultId, ServerFrame>,
     /// Set when the queue changed; the tick sends the queue view.
     queue_changed: bool,
+    /// Bookings that are booked or open.
+    appointments: HashMap<AppointmentId, AppointmentRecord>,
+    /// What the router was last told of each counsellor's bookings (paused, next start).
+    marks: HashMap<AccountId, (bool, Option<Millis>)>,
+    /// The last presence sent for each consult under way (requester here, counsellor here).
+    presence_sent: HashMap<ConsultId, (bool, bool)>,
 }
 
 /// The consult desk of a hub.
@@ -134,10 +146,13 @@ pub(crate) struct Desk {
     config: ConsultConfig,
     crisis: CrisisWords,
     loaded: AtomicBool,
+    appointments: AppointmentConfig,
+    /// Where sent reminders are reported (the server mails them).
+    reminders: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedSender<ReminderSent>>>,
 }
 
 impl Desk {
-    pub(crate) fn new(config: ConsultConfig) -> Self {
+    pub(crate) fn new(config: ConsultConfig, appointments: AppointmentConfig) -> Self {
         Self {
             state: tokio::sync::Mutex::new(DeskState {
                 router: Router::new(config.router()),
@@ -148,10 +163,15 @@ impl Desk {
                 observers: HashMap::new(),
                 last_status: HashMap::new(),
                 queue_changed: true,
+                appointments: HashMap::new(),
+                marks: HashMap::new(),
+                presence_sent: HashMap::new(),
             }),
             crisis: CrisisWords::new(&config.crisis_words),
             config,
             loaded: AtomicBool::new(false),
+            appointments,
+            reminders: std::sync::Mutex::new(None),
         }
     }
 }
@@ -233,6 +253,10 @@ impl Hub {
         {
             tracing::error!(error = %e.message, "consult tick");
         }
+        if let Err(e) = self.appointment_tick(&mut st, now).await {
+            tracing::error!(error = %e.message, "appointments tick");
+        }
+        self.presence_tick(&mut st);
         self.refresh(&mut st);
         if std::mem::take(&mut st.queue_changed) {
             let frame = self.queue_frame(&st, None);
@@ -243,6 +267,29 @@ impl Hub {
                 }
             }
         }
+    }
+
+    /// Tells the requester and the counsellor of each consult under way who has its room
+    /// open, when that changes.
+    fn presence_tick(&self, st: &mut DeskState) {
+        let mut now_sent = HashMap::new();
+        for r in st.records.values() {
+            let Some(State::Active { counsellor, .. }) = st.router.state(r.id) else {
+                continue;
+            };
+            let here = self.presence(r.requester, *counsellor, r.id);
+            if st.presence_sent.get(&r.id) != Some(&here) {
+                let frame = ServerFrame::ConsultPresence {
+                    consult: r.id,
+                    requester_here: here.0,
+                    counsellor_here: here.1,
+                };
+                self.send_to_account(r.requester, &frame);
+                self.send_to_account(*counsellor, &frame);
+            }
+            now_sent.insert(r.id, here);
+        }
+        st.presence_sent = now_sent;
     }
 
     // ---- sending ------------------------------------------------------------------------
@@ -321,6 +368,7 @@ impl Hub {
             urgent: st.router.is_urgent(r.id) || r.urgent,
             requested_at: r.requested_at,
             handover: r.handover.clone(),
+            appointment: Self::appointment_ref(st, r.id),
         }
     }
 
@@ -357,7 +405,7 @@ impl Hub {
             },
             estimated_wait_ms: if waiting {
                 st.router
-                    .estimated_wait(id)
+                    .estimated_wait(id, self.inner.clock.now())
                     .map(|ms| u64::try_from(ms).unwrap_or(0))
             } else {
                 None
@@ -368,6 +416,7 @@ impl Hub {
             end: None,
             observed: st.observers.get(&id).is_some_and(|o| !o.is_empty()),
             crisis: st.router.is_urgent(id),
+            appointment: Self::appointment_ref(st, id),
         })
     }
 
@@ -753,8 +802,13 @@ impl Hub {
                 end: Some(end),
                 observed: false,
                 crisis: end == End::Closed,
+                appointment: None,
             },
         );
+        if let Some(appointment) = r.appointment {
+            self.consult_of_appointment_ended(st, consult, appointment, end)
+                .await;
+        }
         Ok(())
     }
 
@@ -825,6 +879,7 @@ impl Hub {
             handover: None,
             end: None,
             ended_at: None,
+            appointment: None,
         };
         if let Err(e) = self.inner.store.save_consult(&record).await {
             // Not stored: take it back out, so that nothing is promised that a restart loses.

@@ -151,7 +151,7 @@ impl Hub {
     ) -> Result<Self, StartError> {
         let hours = OpeningHours::from_config(&settings.opening_hours)?;
         let opening = OpeningWatch::new(hours, clock.now());
-        let desk = Desk::new(settings.consult.clone());
+        let desk = Desk::new(settings.consult.clone(), settings.appointments.clone());
         let inner = Arc::new(HubInner {
             desk,
             settings,
@@ -199,6 +199,9 @@ impl Hub {
         }
         let hub = Hub { inner };
         hub.load_consults().await?;
+        hub.load_appointments()
+            .await
+            .map_err(|e| StoreError::Backend(e.0))?;
         hub.spawn_tick();
         hub.spawn_consult_tick();
         Ok(hub)

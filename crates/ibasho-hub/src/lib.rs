@@ -32,7 +32,7 @@ pub mod store;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{HubConfig, HubSettings};
-pub use consult::consult_room;
+pub use consult::{ReminderSent, consult_room};
 pub use hub::{ConnectError, Connection, Hub, Identity, StartError};
 pub use outbound::{CloseReason, HubMetrics, KillSwitch, SharedFrame};
 pub use session::{Flow, Session};

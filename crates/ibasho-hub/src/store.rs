@@ -308,6 +308,7 @@ pub trait HubStore:
     + ModerationStore
     + AttendanceStore
     + ibasho_consult::store::ConsultStore
+    + ibasho_consult::store::AppointmentStore
 {
     /// Whether the database answers (for `/healthz`).
     async fn ping(&self) -> Result<(), StoreError>;

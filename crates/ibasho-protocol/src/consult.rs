@@ -100,6 +100,8 @@ pub enum ConsultEnd {
     LeftMessage,
     /// The space closed while the request waited.
     Closed,
+    /// A booked consult the requester did not come to (never shown as a fault).
+    Missed,
 }
 
 impl ConsultEnd {
@@ -110,6 +112,7 @@ impl ConsultEnd {
             ConsultEnd::Cancelled => "cancelled",
             ConsultEnd::LeftMessage => "left_message",
             ConsultEnd::Closed => "closed",
+            ConsultEnd::Missed => "missed",
         }
     }
 }
@@ -178,6 +181,9 @@ pub struct ConsultSummary {
     /// The private note of the counsellor who handed it on, if it was transferred.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handover: Option<String>,
+    /// The booked time, for a consult that was booked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appointment: Option<AppointmentRef>,
 }
 
 /// A consult being talked, as the queue view shows it: never content.
@@ -250,4 +256,143 @@ pub struct CounsellorEntry {
     /// Their profile.
     #[serde(flatten)]
     pub profile: CounsellorProfile,
+}
+
+// ---- appointments (予約制) -------------------------------------------------------------
+
+/// A booking's id: a number given in order, stable across restarts.
+pub type AppointmentId = u64;
+
+/// Where a booking stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppointmentState {
+    /// Booked; the time has not come.
+    Booked,
+    /// The consult room is open for the two.
+    Open,
+    /// It took place: both came.
+    Held,
+    /// The person did not come (never shown to them as a fault).
+    Missed,
+    /// Cancelled, by the person, the counsellor or staff.
+    Cancelled,
+    /// The person moved it to another time (see the new booking).
+    Moved,
+    /// The counsellor did not come; the person was put first in the drop-in queue.
+    CounsellorAbsent,
+}
+
+impl AppointmentState {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppointmentState::Booked => "booked",
+            AppointmentState::Open => "open",
+            AppointmentState::Held => "held",
+            AppointmentState::Missed => "missed",
+            AppointmentState::Cancelled => "cancelled",
+            AppointmentState::Moved => "moved",
+            AppointmentState::CounsellorAbsent => "counsellor_absent",
+        }
+    }
+
+    /// Booked or open: it holds its slot.
+    pub fn is_live(self) -> bool {
+        matches!(self, AppointmentState::Booked | AppointmentState::Open)
+    }
+}
+
+/// Who cancelled a booking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CancelledBy {
+    /// The person who booked.
+    Requester,
+    /// The counsellor.
+    Counsellor,
+    /// Staff (or an admin), for the counsellor; also when the person's account was deleted.
+    Staff,
+}
+
+/// A booking as the person and the counsellor see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppointmentView {
+    /// Its id.
+    pub id: AppointmentId,
+    /// With whom.
+    pub counsellor: Person,
+    /// Who booked (their handle only).
+    pub requester: Person,
+    /// When it starts.
+    pub starts_at: Millis,
+    /// When it ends.
+    pub ends_at: Millis,
+    /// For whom.
+    pub for_whom: ForWhom,
+    /// What about.
+    pub topic: Topic,
+    /// How.
+    pub channel: Channel,
+    /// The person's first note, if they wrote one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_note: Option<String>,
+    /// Where it stands.
+    pub state: AppointmentState,
+    /// Who cancelled it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled_by: Option<CancelledBy>,
+    /// The counsellor's or staff's message with a cancellation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Reminders also by e-mail.
+    pub email_reminders: bool,
+    /// Once the room opened: the consult.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consult: Option<ConsultId>,
+    /// The person may still cancel or move it (before the cut-off).
+    pub can_change: bool,
+}
+
+/// The booked time of a consult.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppointmentRef {
+    /// The booking.
+    pub id: AppointmentId,
+    /// When it starts.
+    pub starts_at: Millis,
+    /// When it ends.
+    pub ends_at: Millis,
+}
+
+/// What happened to a booking, in an `appointment` frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppointmentEvent {
+    /// It was booked.
+    Booked,
+    /// The person moved it (this is the new booking).
+    Moved,
+    /// It was cancelled.
+    Cancelled,
+    /// A reminder (`reminder` says which).
+    Reminder,
+    /// The consult room opened.
+    Opened,
+    /// It took place.
+    Held,
+    /// The person did not come.
+    Missed,
+    /// The counsellor did not come.
+    CounsellorAbsent,
+}
+
+/// Which reminder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reminder {
+    /// The day before.
+    DayBefore,
+    /// A few minutes before.
+    Soon,
 }

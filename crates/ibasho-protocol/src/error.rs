@@ -69,6 +69,14 @@ pub enum ErrorCode {
     /// The consult is not in a state that allows this (the offer lapsed or went to someone
     /// else; it has not started; it is not yours to answer).
     ConsultState,
+    /// Someone booked that time first; choose another.
+    SlotTaken,
+    /// You already hold as many bookings as one may, or one at that time.
+    BookingLimit,
+    /// It is too close to the time (or past it) for this.
+    TooLate,
+    /// Bookings lie in these slots; cancel them with a message first.
+    AppointmentsBooked,
 }
 
 impl ErrorCode {
@@ -104,6 +112,10 @@ impl ErrorCode {
             Self::UnknownConsult => "unknown_consult",
             Self::AlreadyRequested => "already_requested",
             Self::ConsultState => "consult_state",
+            Self::SlotTaken => "slot_taken",
+            Self::BookingLimit => "booking_limit",
+            Self::TooLate => "too_late",
+            Self::AppointmentsBooked => "appointments_booked",
         }
     }
 
@@ -126,7 +138,11 @@ impl ErrorCode {
             | Self::RoomFull
             | Self::TooManyRooms
             | Self::AlreadyRequested
-            | Self::ConsultState => 409,
+            | Self::ConsultState
+            | Self::SlotTaken
+            | Self::BookingLimit
+            | Self::TooLate
+            | Self::AppointmentsBooked => 409,
             Self::RateLimited => 429,
             Self::Internal => 500,
             Self::Unavailable | Self::Closed => 503,
@@ -164,6 +180,10 @@ impl ErrorCode {
         Self::UnknownConsult,
         Self::AlreadyRequested,
         Self::ConsultState,
+        Self::SlotTaken,
+        Self::BookingLimit,
+        Self::TooLate,
+        Self::AppointmentsBooked,
     ];
 }
 

@@ -5,8 +5,9 @@
 //! in the space's time zone without parsing.
 
 use crate::consult::{
-    Availability, Channel, ConsultEnd, ConsultId, ConsultSummary, CounsellorProfile,
-    CounsellorView, ForWhom, Outcome, Phase, Profession, QueueEntry, Released, Topic,
+    AppointmentEvent, AppointmentRef, AppointmentView, Availability, Channel, ConsultEnd,
+    ConsultId, ConsultSummary, CounsellorProfile, CounsellorView, ForWhom, Outcome, Phase,
+    Profession, QueueEntry, Released, Reminder, Topic,
 };
 use crate::ids::{AccountId, ConnectionId, MessageId, RequestId, RoomId};
 use crate::{ErrorCode, Limits};
@@ -1142,6 +1143,30 @@ pub enum ServerFrame {
         /// they waited).
         #[serde(default)]
         crisis: bool,
+        /// The booked time, for a consult that was booked.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        appointment: Option<AppointmentRef>,
+    },
+    /// Who is in a consult's room: sent to the requester and the counsellor whenever either
+    /// comes or goes.
+    ConsultPresence {
+        /// The consult.
+        consult: ConsultId,
+        /// The requester has the room open.
+        requester_here: bool,
+        /// The counsellor has the room open.
+        counsellor_here: bool,
+    },
+    /// A booking changed, or a reminder of it: sent to the person who booked and to the
+    /// counsellor (reminders only to the person).
+    Appointment {
+        /// What happened.
+        event: AppointmentEvent,
+        /// The booking as it stands now.
+        appointment: AppointmentView,
+        /// For `reminder`: which.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        reminder: Option<Reminder>,
     },
     /// A counsellor's own state: sent after `welcome` and in answer to `counsellor_status`.
     Counsellor {

@@ -94,6 +94,8 @@ pub struct Config {
     pub programmes: ProgrammesConfig,
     /// Private consultations.
     pub consult: ibasho_consult::ConsultConfig,
+    /// Consult appointments (予約制).
+    pub appointments: ibasho_consult::AppointmentConfig,
 }
 
 /// `[programmes]`.
@@ -253,6 +255,7 @@ impl Default for Config {
             opening_hours: OpeningHoursConfig::default(),
             programmes: ProgrammesConfig::default(),
             consult: ibasho_consult::ConsultConfig::default(),
+            appointments: ibasho_consult::AppointmentConfig::default(),
         }
     }
 }
@@ -474,6 +477,7 @@ impl Config {
         }
         OpeningHours::from_config(&self.opening_hours)
             .map_err(|e| format!("opening_hours: {e}"))?;
+        self.appointments.validate()?;
         if self.consult.offer_timeout_secs == 0 {
             return Err("consult.offer_timeout_secs must be at least 1".into());
         }

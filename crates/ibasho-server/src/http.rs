@@ -291,6 +291,37 @@ pub fn router(state: AppState) -> Router {
             "/api/consults/messages/{consult}/handled",
             post(crate::consults::message_handled),
         )
+        .route(
+            "/api/appointments",
+            get(crate::appointments::list).post(crate::appointments::book),
+        )
+        .route("/api/appointments/slots", get(crate::appointments::slots))
+        .route(
+            "/api/appointments/{id}/cancel",
+            post(crate::appointments::cancel),
+        )
+        .route(
+            "/api/appointments/{id}/move",
+            post(crate::appointments::move_to),
+        )
+        .route(
+            "/api/appointment-rules",
+            get(crate::appointments::rules).post(crate::appointments::create_rule),
+        )
+        .route(
+            "/api/appointment-rules/preview",
+            post(crate::appointments::preview_rule),
+        )
+        .route(
+            "/api/appointment-rules/{id}",
+            axum::routing::delete(crate::appointments::delete_rule),
+        )
+        .route("/api/staff/appointments", get(crate::appointments::day))
+        .route(
+            "/api/staff/appointments/stats",
+            get(crate::appointments::stats),
+        )
+        .route("/api/staff/appointments.csv", get(crate::appointments::csv))
         .route("/api/timetable", get(programmes::timetable))
         .route("/api/calendar.ics", get(programmes::calendar))
         .route("/ws", get(ws::upgrade))

@@ -22,6 +22,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod applications;
+pub mod appointments;
 pub mod auth;
 pub mod config;
 pub mod consults;
@@ -119,6 +120,7 @@ pub async fn start_with_clock(
         limits: config.limits.clone(),
         opening_hours: config.opening_hours.clone(),
         consult: config.consult.clone(),
+        appointments: config.appointments.clone(),
     };
     let clock_for_http = clock.clone();
     let hub = Hub::start(settings, store.clone(), clock.clone())
@@ -152,6 +154,7 @@ pub async fn start_with_clock(
     );
     state.spawn_purge();
     consults::spawn_purge(hub.clone());
+    appointments::spawn_reminder_mail(state.clone());
     let app = http::router(state);
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let (http_stop_tx, http_stop_rx) = oneshot::channel::<()>();

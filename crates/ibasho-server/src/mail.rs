@@ -159,6 +159,23 @@ pub enum Template<'a> {
         /// Days it stays valid.
         days: u64,
     },
+    /// News of a booked consult: booked, a reminder, or cancelled by the counsellor or
+    /// staff (with their message). Both languages in one mail: the booking does not record
+    /// one.
+    Appointment {
+        /// What about.
+        kind: crate::appointments::MailKind,
+        /// The time, written out in Japanese.
+        when_ja: &'a str,
+        /// The time, written out in English.
+        when_en: &'a str,
+        /// The counsellor's handle.
+        counsellor: &'a str,
+        /// The message given with a cancellation.
+        message: Option<&'a str>,
+        /// Where to go.
+        link: &'a str,
+    },
     /// An answer to an application that staff declined, with their message.
     Declined {
         /// `ja` or `en`.
@@ -195,6 +212,45 @@ impl Template<'_> {
                      いつ退出しても大丈夫です。\n\nお心当たりのない場合は、このメールは破棄してください。\n\n— ibasho スタッフ\n"
                 ),
             ),
+            Template::Appointment {
+                kind,
+                when_ja,
+                when_en,
+                counsellor,
+                message,
+                link,
+            } => {
+                use crate::appointments::MailKind;
+                let (subject, ja, en) = match kind {
+                    MailKind::Booked => (
+                        "ご予約を承りました / Your consult is booked",
+                        format!("{when_ja}、{counsellor} さんとの相談のご予約を承りました。"),
+                        format!("Your consult with {counsellor} is booked for {when_en}."),
+                    ),
+                    MailKind::DayBefore => (
+                        "明日のご予約 / Your consult tomorrow",
+                        format!("明日 {when_ja} に、{counsellor} さんとの相談のご予約があります。"),
+                        format!("Tomorrow, {when_en}, you have a consult with {counsellor}."),
+                    ),
+                    MailKind::Soon => (
+                        "まもなく相談の時間です / Your consult is soon",
+                        format!("まもなく {when_ja} から、{counsellor} さんとの相談です。"),
+                        format!("Your consult with {counsellor} begins soon ({when_en})."),
+                    ),
+                    MailKind::Cancelled => (
+                        "ご予約の取り消し / Your booking was cancelled",
+                        format!("{when_ja} のご予約は取り消されました。申し訳ありません。"),
+                        format!("Your booking for {when_en} was cancelled. We are sorry."),
+                    ),
+                };
+                let note = message.map(|m| format!("\n\n{m}")).unwrap_or_default();
+                (
+                    subject.to_owned(),
+                    format!(
+                        "{ja}{note}\n\n{link}\n\n— ibasho スタッフ\n\n----\n\n{en}{note}\n\n{link}\n\n— the ibasho staff\n"
+                    ),
+                )
+            }
             Template::Declined {
                 lang: "en",
                 message,

@@ -11,15 +11,15 @@ use serde::de::DeserializeOwned;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-fn fail(e: impl std::fmt::Display) -> StoreFailure {
+pub(crate) fn fail(e: impl std::fmt::Display) -> StoreFailure {
     StoreFailure(e.to_string())
 }
 
-fn db_id(id: ConsultId) -> i64 {
+pub(crate) fn db_id(id: ConsultId) -> i64 {
     i64::try_from(id).unwrap_or(i64::MAX)
 }
 
-fn wire<T: DeserializeOwned>(s: &str) -> Result<T, StoreFailure> {
+pub(crate) fn wire<T: DeserializeOwned>(s: &str) -> Result<T, StoreFailure> {
     parse_enum_value(s).map_err(|e| fail(format!("bad stored value {s:?}: {e}")))
 }
 
@@ -27,7 +27,7 @@ fn opt_wire<T: DeserializeOwned>(s: Option<&str>) -> Result<Option<T>, StoreFail
     s.map(wire).transpose()
 }
 
-fn account(s: &str) -> Result<AccountId, StoreFailure> {
+pub(crate) fn account(s: &str) -> Result<AccountId, StoreFailure> {
     s.parse()
         .map_err(|e| fail(format!("bad stored account {s:?}: {e}")))
 }
@@ -42,7 +42,7 @@ pub(crate) fn room_of(id: ConsultId) -> RoomId {
 }
 
 const COLUMNS: &str = "id, requester_id, topic, for_whom, profession, channel, first_message, \
-    urgent, requested_at, queued_at, front, counsellor_id, started_at, only_id, handover, ended, ended_at";
+    urgent, requested_at, queued_at, front, counsellor_id, started_at, only_id, handover, ended, ended_at, appointment_id";
 
 fn record(row: &SqliteRow) -> Result<ConsultRecord, StoreFailure> {
     Ok(ConsultRecord {
@@ -63,6 +63,9 @@ fn record(row: &SqliteRow) -> Result<ConsultRecord, StoreFailure> {
         handover: row.get("handover"),
         end: opt_wire::<End>(row.get("ended"))?,
         ended_at: row.get("ended_at"),
+        appointment: row
+            .get::<Option<i64>, _>("appointment_id")
+            .and_then(|a| u64::try_from(a).ok()),
     })
 }
 
@@ -115,7 +118,7 @@ impl ConsultStore for SqliteStore {
 
     async fn save_consult(&self, r: &ConsultRecord) -> Result<(), StoreFailure> {
         sqlx::query(&format!(
-            "INSERT INTO consults ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+            "INSERT INTO consults ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (id) DO UPDATE SET profession = excluded.profession, \
              first_message = excluded.first_message, urgent = excluded.urgent, \
              queued_at = excluded.queued_at, front = excluded.front, \
@@ -140,6 +143,7 @@ impl ConsultStore for SqliteStore {
         .bind(&r.handover)
         .bind(r.end.map(|e| e.as_str()))
         .bind(r.ended_at)
+        .bind(r.appointment.map(db_id))
         .execute(self.pool())
         .await
         .map_err(fail)?;
@@ -331,6 +335,16 @@ impl ConsultStore for SqliteStore {
             .map_err(fail)?;
             tx.commit().await.map_err(fail)?;
         }
+        // Bookings' first notes and cancellation messages go on the same terms.
+        sqlx::query(
+            "UPDATE appointments SET first_note = NULL, message = NULL \
+             WHERE ends_at < ? AND state NOT IN ('booked', 'open') \
+             AND (first_note IS NOT NULL OR message IS NOT NULL)",
+        )
+        .bind(ended_before)
+        .execute(self.pool())
+        .await
+        .map_err(fail)?;
         Ok(ids.len() as u64)
     }
 }

@@ -11,6 +11,7 @@
 //! PostgreSQL (for several nodes) will be a second module implementing the same traits in
 //! the same order, with its own `migrations/postgres/`.
 
+mod appointments;
 mod consults;
 mod entry;
 mod programmes;
