@@ -2,6 +2,7 @@
 //! documented protocol, a real SQLite file. One binary, one module per area.
 
 mod admin;
+mod appointments;
 mod authorization;
 mod chat;
 mod consult;

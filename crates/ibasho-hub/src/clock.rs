@@ -36,6 +36,11 @@ impl ManualClock {
     pub fn advance(&self, ms: i64) {
         self.0.fetch_add(ms, Ordering::SeqCst);
     }
+
+    /// Sets the clock to `at` (tests of cut-offs may also go back).
+    pub fn set(&self, at: Millis) {
+        self.0.store(at, Ordering::SeqCst);
+    }
 }
 
 impl Clock for ManualClock {

@@ -1315,6 +1315,8 @@ impl ServerFrame {
         "opening",
         "closing_soon",
         "consult_status",
+        "consult_presence",
+        "appointment",
         "counsellor",
         "consult_offer",
         "consult_withdrawn",

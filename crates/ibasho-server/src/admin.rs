@@ -237,6 +237,11 @@ pub(crate) async fn delete_account(
     }
     state
         .hub
+        .appointments_account_removed(account)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    state
+        .hub
         .disconnect_account(account, close::UNAUTHORIZED, "this account was deleted");
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -340,6 +345,11 @@ pub(crate) async fn delete_me(
     {
         return Err(AppError::client(ErrorCode::NotFound, "no such account"));
     }
+    state
+        .hub
+        .appointments_account_removed(caller.0.account)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
     state.hub.disconnect_account(
         caller.0.account,
         close::UNAUTHORIZED,

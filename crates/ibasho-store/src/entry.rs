@@ -825,10 +825,19 @@ impl AdminStore for SqliteStore {
              WHERE c.requester_id = ? ORDER BY c.id",
         )
         .await?;
+        // Their bookings, with their own note; never the counsellor's side.
+        let appointments = json_rows(
+            "SELECT json_object('appointment', id, 'starts_at', starts_at, 'ends_at', ends_at, \
+             'for_whom', for_whom, 'topic', topic, 'first_note', first_note, 'state', state, \
+             'booked_at', booked_at, 'email_reminders', email_reminders != 0) \
+             FROM appointments WHERE requester_id = ? ORDER BY starts_at",
+        )
+        .await?;
         Ok(serde_json::json!({
             "account": account_row.into_iter().next(),
             "messages": messages,
             "consults": consults,
+            "appointments": appointments,
             "reactions": reactions,
             "sessions": sessions,
             "invitation": invitation,
