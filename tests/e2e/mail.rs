@@ -281,3 +281,124 @@ async fn a_decline_is_mailed_and_mail_is_retried_until_the_server_answers() -> a
     assert_eq!(list[0]["status"], "declined");
     server.server.shutdown().await
 }
+
+/// A family member gives an e-mail address for a booking's reminders: the booking, the day
+/// before, and the counsellor's cancellation with their message arrive, the time written out
+/// in Japanese in the space's zone. Without an address (accounts of participants and families
+/// keep none) they cannot ask.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn booking_reminders_and_a_cancellation_are_mailed_to_those_who_asked() -> anyhow::Result<()>
+{
+    const START: i64 = 1_795_322_900_000; // 2026-11-22 13:48 in Tokyo
+    const TUE_14: i64 = 1_795_496_400_000; // 2026-11-24 14:00 in Tokyo
+    let port = free_port();
+    let smtp = SmtpSink::start(port).await?;
+    let clock = std::sync::Arc::new(ibasho_hub::ManualClock::new(START));
+    let server = TestServer::start_with_clock_and(clock.clone(), |c| {
+        c.mail.smtp_url = format!("smtp://127.0.0.1:{port}");
+        c.mail.from = "ibasho <staff@ibasho.example>".into();
+        c.mail.poll_secs = 1;
+        c.public_url = "https://ibasho.example".into();
+    })
+    .await?;
+    let (staff, _) = server.staff("まどぐち").await?;
+    let r = server
+        .call(
+            "POST",
+            "/api/staff/invitations",
+            Some(&staff),
+            None,
+            Some(&json!({"email": "kazoku@example.org", "role": "family"})),
+        )
+        .await?;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let token = token_in(&smtp.mail(1).await?).expect("a link with a token");
+    let r = server.call("POST", "/api/register", None, None, Some(&json!({"token": token, "handle": "ははおや", "avatar": {"shape": "heart", "color": "mikan"}}))).await?;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let family = r.json()["token"].as_str().unwrap_or_default().to_owned();
+
+    let (c_token, c_id) = server
+        .account("さとう", ibasho_protocol::Role::Counsellor)
+        .await?;
+    let r = server
+        .call(
+            "PUT",
+            &format!("/api/counsellors/{c_id}"),
+            Some(&staff),
+            None,
+            Some(&json!({"professions": ["social_worker"]})),
+        )
+        .await?;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = server
+        .call(
+            "POST",
+            "/api/appointment-rules",
+            Some(&c_token),
+            None,
+            Some(&json!({"first_date": "2026-11-24", "start": "14:00", "end": "15:00"})),
+        )
+        .await?;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let booking = json!({"counsellor": c_id, "starts_at": TUE_14, "for_whom": "family_member", "topic": "family", "email_reminders": true});
+    // Participants' and families' accounts keep no address: they give one for the reminders.
+    let post = |body: serde_json::Value| {
+        let (server, family) = (&server, family.clone());
+        async move {
+            server
+                .call(
+                    "POST",
+                    "/api/appointments",
+                    Some(&family),
+                    None,
+                    Some(&body),
+                )
+                .await
+        }
+    };
+    let r = post(booking.clone()).await?;
+    assert_eq!((r.status, r.json()["field"].clone()), (400, json!("email")));
+    let mut booking = booking;
+    booking["email"] = json!("not an address");
+    assert_eq!(post(booking.clone()).await?.status, 400);
+    booking["email"] = json!("Kazoku@Example.org");
+    let r = post(booking).await?;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.json()["id"].as_u64().unwrap_or(0);
+
+    let booked = smtp.mail(2).await?;
+    assert!(booked.contains("To: kazoku@example.org"), "{booked}");
+    assert!(
+        booked.contains("2026年11月24日（火）14:00〜14:50"),
+        "{booked}"
+    );
+    assert!(
+        booked.contains("Tuesday 24 November 2026, 14:00–14:50"),
+        "{booked}"
+    );
+    assert!(
+        booked.contains("https://ibasho.example/#/consult"),
+        "{booked}"
+    );
+
+    clock.set(TUE_14 - 24 * 3_600_000);
+    let day_before = smtp.mail(3).await?;
+    assert!(day_before.contains("明日"), "{day_before}");
+
+    let r = server
+        .call(
+            "POST",
+            &format!("/api/appointments/{id}/cancel"),
+            Some(&c_token),
+            None,
+            Some(&json!({"message": "体調を崩してしまいました。ごめんなさい。"})),
+        )
+        .await?;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let cancelled = smtp.mail(4).await?;
+    assert!(
+        cancelled.contains("体調を崩してしまいました"),
+        "{cancelled}"
+    );
+    server.server.shutdown().await
+}

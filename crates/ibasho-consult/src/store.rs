@@ -200,6 +200,8 @@ pub struct AppointmentRecord {
     pub message: Option<String>,
     /// Reminders also by e-mail.
     pub email_reminders: bool,
+    /// Where the reminders are mailed, when the person gave an address for them.
+    pub email: Option<String>,
     /// The consult, once its room opened.
     pub consult: Option<ConsultId>,
     /// When it was booked.
@@ -235,6 +237,8 @@ pub struct NewAppointment {
     pub first_note: Option<String>,
     /// Reminders also by e-mail.
     pub email_reminders: bool,
+    /// Where the reminders are mailed.
+    pub email: Option<String>,
     /// Reminders that need not go (the time is nearer than they are).
     pub reminded_day_before: bool,
     /// As above.

@@ -305,6 +305,9 @@ struct BookBody {
     first_note: Option<String>,
     #[serde(default)]
     email_reminders: bool,
+    /// Where to mail the reminders (participants' accounts keep no address).
+    #[serde(default)]
+    email: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -435,13 +438,16 @@ async fn mail_person(state: &AppState, r: &AppointmentRecord, kind: MailKind) {
     if !r.email_reminders || !state.mailer.configured() {
         return;
     }
-    let to = match email_of(state, r.requester).await {
-        Ok(Some(to)) => to,
-        Ok(None) => return,
-        Err(e) => {
-            tracing::error!(error = ?e, "reading an e-mail address for a reminder");
-            return;
-        }
+    let to = match &r.email {
+        Some(to) => to.clone(),
+        None => match email_of(state, r.requester).await {
+            Ok(Some(to)) => to,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::error!(error = ?e, "reading an e-mail address for a reminder");
+                return;
+            }
+        },
     };
     let counsellor = state.hub.person_of(r.counsellor).await.handle;
     let (when_ja, when_en) = written_out(time_zone(state), r.starts_at, r.ends_at);
@@ -500,15 +506,29 @@ pub(crate) async fn book(
     caller.require(Action::RequestConsult)?;
     let b: BookBody = parse_body(&body)?;
     let note = check_text(&state, "first_note", b.first_note, false)?;
-    if b.email_reminders
-        && (!state.mailer.configured() || email_of(&state, caller.0.account).await?.is_none())
-    {
-        return Err(AppError::field(
-            ErrorCode::InvalidInput,
-            "email_reminders",
-            "reminders by e-mail need an e-mail address on your account and mail set up here",
-        ));
-    }
+    let email = if b.email_reminders {
+        if !state.mailer.configured() {
+            return Err(AppError::field(
+                ErrorCode::InvalidInput,
+                "email_reminders",
+                "mail is not set up here; reminders come in the app",
+            ));
+        }
+        match b.email.as_deref().filter(|e| !e.trim().is_empty()) {
+            Some(e) => Some(crate::entry::check_email(e)?),
+            None => email_of(&state, caller.0.account).await?,
+        }
+        .map(Some)
+        .ok_or_else(|| {
+            AppError::field(
+                ErrorCode::InvalidInput,
+                "email",
+                "the address for the reminders",
+            )
+        })?
+    } else {
+        None
+    };
     let wish = NewAppointment {
         counsellor: b.counsellor,
         requester: caller.0.account,
@@ -518,6 +538,7 @@ pub(crate) async fn book(
         topic: b.topic,
         first_note: note,
         email_reminders: b.email_reminders,
+        email,
         reminded_day_before: false,
         reminded_soon: false,
     };
@@ -727,6 +748,7 @@ pub(crate) async fn move_to(
         topic: r.topic,
         first_note: r.first_note.clone(),
         email_reminders: r.email_reminders,
+        email: r.email.clone(),
         reminded_day_before: false,
         reminded_soon: false,
     };

@@ -29,7 +29,7 @@ fn rule(row: &SqliteRow) -> Result<RuleRecord, StoreFailure> {
 }
 
 const COLUMNS: &str = "id, counsellor_id, requester_id, starts_at, ends_at, for_whom, topic, \
-    first_note, state, cancelled_by, message, email_reminders, consult_id, booked_at, changed_at, \
+    first_note, state, cancelled_by, message, email_reminders, email, consult_id, booked_at, changed_at, \
     reminded_day_before, reminded_soon, requester_came_at, counsellor_came_at";
 
 /// Live bookings: they hold their slot.
@@ -52,6 +52,7 @@ fn appointment(row: &SqliteRow) -> Result<AppointmentRecord, StoreFailure> {
             .transpose()?,
         message: row.get("message"),
         email_reminders: row.get::<i64, _>("email_reminders") != 0,
+        email: row.get("email"),
         consult: row
             .get::<Option<i64>, _>("consult_id")
             .and_then(|c| u64::try_from(c).ok()),
@@ -83,9 +84,9 @@ impl SqliteStore {
         let except = except.map(db_id).unwrap_or(-1);
         let done = sqlx::query(&format!(
             "INSERT INTO appointments (counsellor_id, requester_id, starts_at, ends_at, for_whom, \
-             topic, first_note, state, email_reminders, booked_at, changed_at, reminded_day_before, \
-             reminded_soon) \
-             SELECT ?, ?, ?, ?, ?, ?, ?, 'booked', ?, ?, ?, ?, ? \
+             topic, first_note, state, email_reminders, email, booked_at, changed_at, \
+             reminded_day_before, reminded_soon) \
+             SELECT ?, ?, ?, ?, ?, ?, ?, 'booked', ?, ?, ?, ?, ?, ? \
              WHERE NOT EXISTS (SELECT 1 FROM appointments WHERE counsellor_id = ? AND {LIVE} \
                 AND starts_at < ? AND ends_at > ?) \
              AND NOT EXISTS (SELECT 1 FROM appointments WHERE requester_id = ? AND {LIVE} \
@@ -100,6 +101,7 @@ impl SqliteStore {
         .bind(enum_value(&new.topic))
         .bind(&new.first_note)
         .bind(i64::from(new.email_reminders))
+        .bind(&new.email)
         .bind(at)
         .bind(at)
         .bind(i64::from(new.reminded_day_before))
@@ -291,7 +293,7 @@ impl AppointmentStore for SqliteStore {
         let done = sqlx::query(
             "UPDATE appointments SET state = ?, cancelled_by = ?, message = ?, consult_id = ?, \
              changed_at = ?, reminded_day_before = ?, reminded_soon = ?, requester_came_at = ?, \
-             counsellor_came_at = ?, first_note = ? WHERE id = ? AND state = ?",
+             counsellor_came_at = ?, first_note = ?, email = ? WHERE id = ? AND state = ?",
         )
         .bind(r.state.as_str())
         .bind(r.cancelled_by.map(|c| enum_value(&c)))
@@ -303,6 +305,7 @@ impl AppointmentStore for SqliteStore {
         .bind(r.requester_came_at)
         .bind(r.counsellor_came_at)
         .bind(&r.first_note)
+        .bind(&r.email)
         .bind(db_id(r.id))
         .bind(expected.as_str())
         .execute(self.pool())

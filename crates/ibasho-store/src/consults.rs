@@ -337,9 +337,9 @@ impl ConsultStore for SqliteStore {
         }
         // Bookings' first notes and cancellation messages go on the same terms.
         sqlx::query(
-            "UPDATE appointments SET first_note = NULL, message = NULL \
+            "UPDATE appointments SET first_note = NULL, message = NULL, email = NULL \
              WHERE ends_at < ? AND state NOT IN ('booked', 'open') \
-             AND (first_note IS NOT NULL OR message IS NOT NULL)",
+             AND (first_note IS NOT NULL OR message IS NOT NULL OR email IS NOT NULL)",
         )
         .bind(ended_before)
         .execute(self.pool())

@@ -829,7 +829,7 @@ impl AdminStore for SqliteStore {
         let appointments = json_rows(
             "SELECT json_object('appointment', id, 'starts_at', starts_at, 'ends_at', ends_at, \
              'for_whom', for_whom, 'topic', topic, 'first_note', first_note, 'state', state, \
-             'booked_at', booked_at, 'email_reminders', email_reminders != 0) \
+             'booked_at', booked_at, 'email_reminders', email_reminders != 0, 'email', email) \
              FROM appointments WHERE requester_id = ? ORDER BY starts_at",
         )
         .await?;

@@ -222,9 +222,10 @@ impl Hub {
                 .await?;
         }
         for mut a in self.inner.store.appointments_of(account, u32::MAX).await? {
-            if a.first_note.is_some() {
+            if a.first_note.is_some() || a.email.is_some() {
                 let state = a.state;
                 a.first_note = None;
+                a.email = None;
                 self.inner.store.update_appointment(&a, state).await?;
             }
         }

@@ -27,6 +27,9 @@ CREATE TABLE appointments (
     cancelled_by        TEXT,
     message             TEXT,
     email_reminders     INTEGER NOT NULL DEFAULT 0,
+    -- The address the person gave for this booking's reminders (participants' accounts keep
+    -- no address); erased with the first note.
+    email               TEXT,
     consult_id          INTEGER REFERENCES consults(id),
     booked_at           INTEGER NOT NULL,
     changed_at          INTEGER NOT NULL,
