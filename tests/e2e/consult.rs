@@ -976,3 +976,93 @@ async fn staff_flag_a_request_urgent_and_what_was_said_is_purged_after_the_reten
     assert!(notes.iter().any(|n| n.notes == "睡眠について。"));
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suspended_requester_leaves_no_request_and_availability_lapses_after_the_grace()
+-> anyhow::Result<()> {
+    let clock = Arc::new(ManualClock::new(START));
+    let server = TestServer::start_with_clock(clock.clone()).await?;
+    let (staff, _) = server.staff("まとめ役").await?;
+    let (admin, _) = server.account("かんり", Role::Admin).await?;
+    let (mut a, _, a_token) =
+        counsellor(&server, &staff, "さとう", json!(["clinical_psychologist"])).await?;
+    available(&mut a).await?;
+    let mut watch = server.client(&staff).await?;
+    // Waits until the server has seen the counsellor's last connection close.
+    async fn gone(watch: &mut TestClient) -> anyhow::Result<()> {
+        watch
+            .next_matching(|f| {
+                matches!(f, ServerFrame::ConsultQueue { counsellors, .. }
+                    if counsellors.iter().all(|c| c.availability == ibasho_protocol::consult::Availability::Offline))
+            })
+            .await?;
+        Ok(())
+    }
+    // Back at once: still available.
+    a.close().await;
+    gone(&mut watch).await?;
+    let mut a = server.client(&a_token).await?;
+    let back = a
+        .next_matching(|f| matches!(f, ServerFrame::Counsellor { .. }))
+        .await?;
+    assert!(
+        matches!(
+            back,
+            ServerFrame::Counsellor {
+                availability: ibasho_protocol::consult::Availability::Available,
+                ..
+            }
+        ),
+        "{back:?}"
+    );
+    // Back after the reconnect grace: away, until they say otherwise.
+    a.close().await;
+    gone(&mut watch).await?;
+    clock.advance(121_000);
+    let mut a = server.client(&a_token).await?;
+    let later = a
+        .next_matching(|f| matches!(f, ServerFrame::Counsellor { .. }))
+        .await?;
+    assert!(
+        matches!(
+            later,
+            ServerFrame::Counsellor {
+                availability: ibasho_protocol::consult::Availability::Away,
+                ..
+            }
+        ),
+        "{later:?}"
+    );
+
+    // Someone waits, then is suspended: their request ends and nobody is offered it.
+    let (p_token, p_id) = server.account("いちか", Role::Participant).await?;
+    let mut p = server.client(&p_token).await?;
+    let (id, _) = ask(&mut p, None).await?;
+    let r = server
+        .call(
+            "POST",
+            &format!("/api/admin/accounts/{p_id}/suspend"),
+            Some(&admin),
+            None,
+            Some(&json!({"reason": "テスト"})),
+        )
+        .await?;
+    assert_eq!(r.status, 204, "{}", r.body);
+    available(&mut a).await?;
+    let queue = a.ok(json!({"type": "consult_queue"})).await?;
+    let ServerFrame::ConsultQueue {
+        waiting, entries, ..
+    } = queue
+    else {
+        anyhow::bail!("{queue:?}")
+    };
+    assert_eq!(waiting, 0);
+    assert!(entries.iter().all(|e| e.consult != id));
+    let offered = a
+        .drain_for(Duration::from_millis(200))
+        .await
+        .into_iter()
+        .any(|(_, f)| matches!(f, ServerFrame::ConsultOffer { .. }));
+    assert!(!offered, "a suspended person's request was offered");
+    Ok(())
+}

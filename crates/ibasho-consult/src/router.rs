@@ -947,7 +947,7 @@ impl Router {
     /// Whether counsellor `c` can take request `r` at all (profession, a transfer to someone
     /// else), leaving aside who passed it by.
     fn suits(c: &Counsellor, cid: AccountId, r: &Request) -> bool {
-        if r.only.is_some_and(|only| only != cid) {
+        if r.only.is_some_and(|only| only != cid) || r.spec.requester == cid {
             return false;
         }
         r.spec.profession.is_none_or(|p| c.professions.contains(&p))

@@ -123,8 +123,9 @@ struct DeskState {
     people: HashMap<AccountId, Person>,
     /// Counsellors' profiles, loaded when they connect.
     profiles: HashMap<AccountId, CounsellorProfile>,
-    /// What each counsellor last chose (available or away), for their reconnects.
-    chosen: HashMap<AccountId, Availability>,
+    /// What each counsellor last chose (available or away), for a reconnect within the
+    /// grace, and when their last connection closed.
+    chosen: HashMap<AccountId, (Availability, Option<Millis>)>,
     /// Supervisors observing each consult.
     observers: HashMap<ConsultId, HashSet<AccountId>>,
     /// The last `consult_status` sent for each open consult, so that only changes are sent.
@@ -234,9 +235,10 @@ impl Hub {
     }
 
     async fn consult_tick(&self) {
-        let now = self.inner.clock.now();
         let open = self.opening().open;
         let mut st = self.desk().state.lock().await;
+        // Read under the lock, so that the router never sees time go back.
+        let now = self.inner.clock.now();
         let mut decisions = Vec::new();
         if open != st.router.is_open() {
             decisions.extend(if open {
@@ -828,12 +830,12 @@ impl Hub {
                 "counsellors, staff and admins do not queue for consults",
             ));
         }
-        let now = self.inner.clock.now();
         let urgent = ask
             .first_message
             .as_deref()
             .is_some_and(|m| self.desk().crisis.matches(m));
         let mut st = self.desk().state.lock().await;
+        let now = self.inner.clock.now();
         let open = self.opening().open;
         if open && !st.router.is_open() {
             // The space opened since the last consult tick.
@@ -913,6 +915,24 @@ impl Hub {
         self.carry_out(&mut st, decisions, Released::Ended).await?;
         self.refresh(&mut st);
         Ok(())
+    }
+
+    /// An account was suspended, deleted or given another role: a consult request it has
+    /// open ends (as withdrawn), so that no counsellor is offered someone who is gone.
+    pub async fn consults_account_gone(&self, account: AccountId) {
+        let mut st = self.desk().state.lock().await;
+        let Some(consult) = st.router.request_of(account) else {
+            return;
+        };
+        let now = self.inner.clock.now();
+        let result = match st.router.cancel(now, consult) {
+            Ok(decisions) => self.carry_out(&mut st, decisions, Released::Ended).await,
+            Err(r) => Err(refused(r)),
+        };
+        if let Err(e) = result {
+            tracing::error!(error = %e.message, "ending the consult of an account that is gone");
+        }
+        self.refresh(&mut st);
     }
 
     fn own_request(st: &DeskState, me: &Person, consult: ConsultId) -> Result<()> {
@@ -1024,7 +1044,7 @@ impl Hub {
         let mut st = self.desk().state.lock().await;
         st.people.insert(me.id, me.clone());
         let profile = self.profile(&mut st, me.id).await?;
-        st.chosen.insert(me.id, availability);
+        st.chosen.insert(me.id, (availability, None));
         let decisions = st.router.set_counsellor(
             self.inner.clock.now(),
             me.id,
@@ -1075,7 +1095,18 @@ impl Hub {
                 let was = known.as_ref().map(|c| c.availability);
                 let availability = match was {
                     Some(a) if a != Availability::Offline => a,
-                    _ => st.chosen.get(&me.id).copied().unwrap_or(Availability::Away),
+                    // Back within the grace: as they were. Later (or after a restart): away,
+                    // until they say otherwise.
+                    _ => match st.chosen.get(&me.id) {
+                        Some((a, None)) => *a,
+                        Some((a, Some(left)))
+                            if self.inner.clock.now() - left
+                                <= self.desk().config.router().reconnect_grace_ms =>
+                        {
+                            *a
+                        }
+                        _ => Availability::Away,
+                    },
                 };
                 if was != Some(availability) {
                     let decisions = st.router.set_counsellor(
@@ -1141,9 +1172,11 @@ impl Hub {
         if self.connections_of(account) > 0 {
             return;
         }
-        let decisions = st
-            .router
-            .counsellor_disconnected(self.inner.clock.now(), account);
+        let now = self.inner.clock.now();
+        if let Some(chosen) = st.chosen.get_mut(&account) {
+            chosen.1 = Some(now);
+        }
+        let decisions = st.router.counsellor_disconnected(now, account);
         st.queue_changed = true;
         if let Err(e) = self
             .carry_out(&mut st, decisions, Released::GraceOver)

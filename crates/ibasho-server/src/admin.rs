@@ -102,6 +102,7 @@ pub(crate) async fn account_action(
             }
             if status == AccountStatus::Suspended {
                 state.entry.delete_sessions_of(account, now).await?;
+                state.hub.consults_account_gone(account).await;
                 let closed = state.hub.disconnect_account(
                     account,
                     close::UNAUTHORIZED,
@@ -132,8 +133,9 @@ pub(crate) async fn account_action(
             if !state.admin.update_role(account, role).await? {
                 return Err(AppError::client(ErrorCode::NotFound, "no such account"));
             }
-            // Open connections carry the old role; they reconnect (with a refreshed token)
-            // and get the new one.
+            // A request made in the old role ends; open connections carry the old role: they
+            // reconnect (with a refreshed token) and get the new one.
+            state.hub.consults_account_gone(account).await;
             state.hub.disconnect_account(
                 account,
                 close::UNAUTHORIZED,
@@ -235,6 +237,7 @@ pub(crate) async fn delete_account(
     if !state.admin.delete_account(account, state.now()).await? {
         return Err(AppError::client(ErrorCode::NotFound, "no such account"));
     }
+    state.hub.consults_account_gone(account).await;
     state
         .hub
         .appointments_account_removed(account)
@@ -345,6 +348,7 @@ pub(crate) async fn delete_me(
     {
         return Err(AppError::client(ErrorCode::NotFound, "no such account"));
     }
+    state.hub.consults_account_gone(caller.0.account).await;
     state
         .hub
         .appointments_account_removed(caller.0.account)
