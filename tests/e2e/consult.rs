@@ -589,6 +589,17 @@ async fn transfer_observation_messages_closing_a_restart_and_bad_input() -> anyh
             ..
         }
     ));
+    // Observing again, then the supervisor's connection closes: they no longer watch, and
+    // both sides are told.
+    sv.ok(json!({"type": "consult_observe", "consult": id}))
+        .await?;
+    p.next_matching(|f| matches!(f, ServerFrame::ConsultObserved { on: true, .. }))
+        .await?;
+    sv.close().await;
+    p.next_matching(|f| matches!(f, ServerFrame::ConsultObserved { on: false, .. }))
+        .await?;
+    b.next_matching(|f| matches!(f, ServerFrame::ConsultObserved { on: false, .. }))
+        .await?;
     let (admin, _) = server.account("かんり", Role::Admin).await?;
     let log = server
         .call("GET", "/api/admin/audit", Some(&admin), None, None)
@@ -699,7 +710,7 @@ async fn transfer_observation_messages_closing_a_restart_and_bad_input() -> anyh
 
     // A restart: the waiting request is still there, in the same place, and is offered again
     // when a counsellor comes.
-    drop((a, b, sv, q));
+    drop((a, b, q));
     p.close().await;
     let server = server.restart().await?;
     let mut p = server.client(&p_token).await?;

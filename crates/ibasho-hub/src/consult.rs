@@ -1165,11 +1165,26 @@ impl Hub {
     /// A connection closed. If it was a counsellor's last, they go offline: their offer moves
     /// on and their consults wait for them for the grace.
     pub(crate) async fn consult_connection_closed(&self, account: AccountId, role: Role) {
-        if role != Role::Counsellor {
+        if !role.works_here() {
             return;
         }
         let mut st = self.desk().state.lock().await;
         if self.connections_of(account) > 0 {
+            return;
+        }
+        // A supervisor who is no longer connected is no longer watching: both sides are told.
+        let watching: Vec<ConsultId> = st
+            .observers
+            .iter()
+            .filter(|(_, o)| o.contains(&account))
+            .map(|(c, _)| *c)
+            .collect();
+        if let Some(me) = st.people.get(&account).cloned() {
+            for consult in watching {
+                let _ = self.stop_observing(&mut st, &me, consult);
+            }
+        }
+        if role != Role::Counsellor {
             return;
         }
         let now = self.inner.clock.now();
