@@ -710,3 +710,72 @@ async fn an_absent_counsellor_sends_the_person_to_the_front_and_an_absent_person
     assert_eq!(stats["total"]["missed"], 1);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bookings_and_a_booked_consult_under_way_survive_restarts() -> anyhow::Result<()> {
+    let clock = Arc::new(ManualClock::new(START));
+    let server = TestServer::start_with_clock(clock.clone()).await?;
+    let (staff, _) = server.staff("まとめ役").await?;
+    let (c, c_id, c_token) = counsellor(&server, &staff, "さとう").await?;
+    publish(&server, &c_token, json!({})).await?;
+    let (p_token, _) = server.account("かぞく", Role::Family).await?;
+    assert_eq!(book(&server, &p_token, c_id, TUE_14).await?.status, 201);
+    c.close().await;
+
+    // Restarted before the time: the booking opens at its time all the same.
+    let server = server.restart_with_clock(clock.clone()).await?;
+    clock.set(TUE_14 - 5 * MINUTE);
+    let mut p = server.client(&p_token).await?;
+    let status = p
+        .next_matching(|f| {
+            matches!(
+                f,
+                ServerFrame::ConsultStatus {
+                    phase: Phase::Active,
+                    ..
+                }
+            )
+        })
+        .await?;
+    let ServerFrame::ConsultStatus {
+        consult,
+        room: Some(room),
+        ..
+    } = status
+    else {
+        anyhow::bail!("{status:?}")
+    };
+    p.join(room.as_str(), Mode::Participant, None).await?;
+    let mut c = server.client(&c_token).await?;
+    c.join(room.as_str(), Mode::Participant, None).await?;
+    c.post(room.as_str(), "こんにちは。").await?;
+    p.next_matching(|f| {
+        matches!(
+            f,
+            ServerFrame::ConsultPresence {
+                counsellor_here: true,
+                ..
+            }
+        )
+    })
+    .await?;
+    drop((p, c));
+
+    // Restarted in the middle: still open for the same two, with what was said.
+    let server = server.restart_with_clock(clock.clone()).await?;
+    let mut c = server.client(&c_token).await?;
+    let joined = c.join(room.as_str(), Mode::Participant, None).await?;
+    assert!(bodies(&joined).contains(&"こんにちは。".to_owned()));
+    let mut p = server.client(&p_token).await?;
+    p.join(room.as_str(), Mode::Participant, None).await?;
+    p.post(room.as_str(), "また来られました。").await?;
+    c.ok(json!({"type": "consult_end", "consult": consult}))
+        .await?;
+    let ServerFrame::Appointment { appointment, .. } =
+        appointment_event(&mut p, AppointmentEvent::Held).await?
+    else {
+        unreachable!()
+    };
+    assert_eq!(appointment.consult, Some(consult));
+    Ok(())
+}

@@ -165,6 +165,20 @@ impl TestServer {
         Self::start_in(dir, config).await
     }
 
+    /// Like [`TestServer::restart`], with the hub reading time from `clock`.
+    pub async fn restart_with_clock(
+        self,
+        clock: std::sync::Arc<dyn ibasho_hub::Clock>,
+    ) -> anyhow::Result<Self> {
+        let Self {
+            server,
+            config,
+            dir,
+        } = self;
+        server.shutdown().await?;
+        Self::start_in_with_clock(dir, config, clock).await
+    }
+
     /// The server's address.
     pub fn addr(&self) -> SocketAddr {
         self.server.addr
