@@ -531,85 +531,102 @@ impl Hub {
         released: Released,
     ) -> Result<()> {
         let now = self.inner.clock.now();
+        // Every decision is carried out even if one fails (a counsellor must not be left
+        // marked as offered without having been told); the first failure is returned.
+        let mut first_error = None;
         for d in decisions {
-            st.queue_changed = true;
-            match d {
-                Decision::Offer {
-                    consult,
+            if let Err(e) = self.carry_out_one(st, d, released, now).await {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    async fn carry_out_one(
+        &self,
+        st: &mut DeskState,
+        d: Decision,
+        released: Released,
+        now: Millis,
+    ) -> Result<()> {
+        st.queue_changed = true;
+        match d {
+            Decision::Offer {
+                consult,
+                counsellor,
+                until,
+            } => {
+                if let Some(r) = st.records.get(&consult) {
+                    let frame = ServerFrame::ConsultOffer {
+                        consult: Self::summary(st, r),
+                        until,
+                    };
+                    self.send_to_account(counsellor, &frame);
+                }
+            }
+            Decision::Withdraw {
+                consult,
+                counsellor,
+            } => {
+                self.send_to_account(counsellor, &ServerFrame::ConsultWithdrawn { consult });
+            }
+            Decision::Start {
+                consult,
+                counsellor,
+            } => {
+                self.start_consult(st, consult, counsellor, now).await?;
+            }
+            Decision::Requeued {
+                consult,
+                counsellor,
+            } => {
+                if let Some(r) = st.records.get_mut(&consult) {
+                    r.counsellor = None;
+                    r.front = true;
+                }
+                // Out of the room first, whatever the store says: they no longer have it.
+                if let Some(room) = self.room(&consult_room(consult)) {
+                    let mut state = room.state();
+                    if let Some(p) = &mut state.private {
+                        p.members.remove(&counsellor);
+                    }
+                    for c in state.connections_of(counsellor) {
+                        state.remove(&room.id, c.id);
+                    }
+                }
+                self.save(st, consult).await?;
+                self.send_to_account(
                     counsellor,
-                    until,
-                } => {
-                    if let Some(r) = st.records.get(&consult) {
-                        let frame = ServerFrame::ConsultOffer {
-                            consult: Self::summary(st, r),
-                            until,
-                        };
-                        self.send_to_account(counsellor, &frame);
-                    }
+                    &ServerFrame::ConsultReleased {
+                        consult,
+                        why: released,
+                    },
+                );
+            }
+            Decision::Ended { consult, end } => {
+                self.end_consult(st, consult, end, now).await?;
+            }
+            Decision::Urgent { consult } => {
+                if let Some(r) = st.records.get_mut(&consult) {
+                    r.urgent = true;
                 }
-                Decision::Withdraw {
-                    consult,
-                    counsellor,
-                } => {
-                    self.send_to_account(counsellor, &ServerFrame::ConsultWithdrawn { consult });
-                }
-                Decision::Start {
-                    consult,
-                    counsellor,
-                } => {
-                    self.start_consult(st, consult, counsellor, now).await?;
-                }
-                Decision::Requeued {
-                    consult,
-                    counsellor,
-                } => {
-                    if let Some(r) = st.records.get_mut(&consult) {
-                        r.counsellor = None;
-                        r.front = true;
-                    }
-                    self.save(st, consult).await?;
-                    if let Some(room) = self.room(&consult_room(consult)) {
-                        let mut state = room.state();
-                        if let Some(p) = &mut state.private {
-                            p.members.remove(&counsellor);
-                        }
-                        for c in state.connections_of(counsellor) {
-                            state.remove(&room.id, c.id);
-                        }
-                    }
-                    self.send_to_account(
-                        counsellor,
-                        &ServerFrame::ConsultReleased {
-                            consult,
-                            why: released,
-                        },
-                    );
-                }
-                Decision::Ended { consult, end } => {
-                    self.end_consult(st, consult, end, now).await?;
-                }
-                Decision::Urgent { consult } => {
-                    if let Some(r) = st.records.get_mut(&consult) {
-                        r.urgent = true;
-                    }
-                    self.save(st, consult).await?;
-                    // The counsellor who has it sees the change.
-                    if let (Some(State::Active { counsellor, .. }), Some(r)) =
-                        (st.router.state(consult), st.records.get(&consult))
-                    {
-                        let counsellor = *counsellor;
-                        let summary = Self::summary(st, r);
-                        let (notes, outcome) = self.own_notes(consult, counsellor).await?;
-                        let frame = ServerFrame::ConsultAssigned {
-                            consult: summary,
-                            room: consult_room(consult),
-                            resumed: true,
-                            observing: false,
-                            notes,
-                            outcome,
-                        };
-                        self.send_to_account(counsellor, &frame);
-                    }
+                self.save(st, consult).await?;
+                // The counsellor who has it sees the change.
+                if let (Some(State::Active { counsellor, .. }), Some(r)) =
+                    (st.router.state(consult), st.records.get(&consult))
+                {
+                    let counsellor = *counsellor;
+                    let summary = Self::summary(st, r);
+                    let (notes, outcome) = self.own_notes(consult, counsellor).await?;
+                    let frame = ServerFrame::ConsultAssigned {
+                        consult: summary,
+                        room: consult_room(consult),
+                        resumed: true,
+                        observing: false,
+                        notes,
+                        outcome,
+                    };
+                    self.send_to_account(counsellor, &frame);
                 }
             }
         }
