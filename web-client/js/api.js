@@ -5,7 +5,7 @@
 
 /** An HTTP problem or a network failure. */
 export class ApiError extends Error {
-  constructor(code, { detail = '', status = 0, field = null, retryAfter = null } = {}) {
+  constructor(code, { detail = '', status = 0, field = null, retryAfter = null, body = null } = {}) {
     super(detail || code);
     this.code = code;
     this.detail = detail;
@@ -13,6 +13,8 @@ export class ApiError extends Error {
     this.field = field;
     // Seconds, from Retry-After.
     this.retryAfter = retryAfter;
+    // The whole problem body (some carry more, such as the bookings in the way).
+    this.body = body;
   }
 }
 
@@ -32,6 +34,7 @@ async function problemFrom(response) {
     status: response.status,
     field: body?.field || null,
     retryAfter: Number.isFinite(retry) && retry > 0 ? retry : null,
+    body,
   });
 }
 
@@ -181,3 +184,29 @@ export const listAccounts = (q, limit = 200) => json('GET', `/api/admin/accounts
 export const accountAction = (id, verb, body) => json('POST', `/api/admin/accounts/${seg(id)}/${verb}`, { body, auth: true });
 export const deleteAccount = (id, reason) => json('DELETE', `/api/admin/accounts/${seg(id)}`, { body: { reason }, auth: true });
 export const auditLog = (limit = 200) => json('GET', `/api/admin/audit?limit=${limit}`, { auth: true });
+
+// ---- appointments (予約) ------------------------------------------------------------------------
+
+/** Free slots: `filters` `{weeks, profession, for_whom, topic, counsellor}` (empty ones left out). */
+export function freeSlots(filters = {}) {
+  const q = new URLSearchParams(Object.entries(filters).filter(([, v]) => v !== undefined && v !== null && v !== ''));
+  return json('GET', `/api/appointments/slots?${q}`, { auth: true });
+}
+export const listAppointments = () => json('GET', '/api/appointments', { auth: true });
+export const bookAppointment = (body) => json('POST', '/api/appointments', { body, auth: true });
+export const cancelAppointment = (id, message) => json('POST', `/api/appointments/${seg(String(id))}/cancel`, { body: message ? { message } : {}, auth: true });
+export const moveAppointment = (id, body) => json('POST', `/api/appointments/${seg(String(id))}/move`, { body, auth: true });
+export const listSlotRules = (counsellor) => json('GET', `/api/appointment-rules${counsellor ? `?counsellor=${seg(counsellor)}` : ''}`, { auth: true });
+export const createSlotRule = (body) => json('POST', '/api/appointment-rules', { body, auth: true });
+export const previewSlotRule = (body) => json('POST', '/api/appointment-rules/preview', { body, auth: true });
+/** Deletes a rule; a 409 `appointments_booked` carries the bookings in `err.body.appointments`. */
+export const deleteSlotRule = (id, message) => json('DELETE', `/api/appointment-rules/${seg(String(id))}`, { body: message ? { message } : {}, auth: true });
+export const appointmentsDay = (date) => json('GET', `/api/staff/appointments?date=${seg(date)}`, { auth: true });
+export const appointmentsMonth = (month) => json('GET', `/api/staff/appointments/stats?month=${seg(month)}`, { auth: true });
+/** The month's bookings as CSV: `{blob, name}`. */
+export async function appointmentsCsv(month) {
+  const response = await send('GET', `/api/staff/appointments.csv?month=${seg(month)}`, { auth: true });
+  const disposition = response.headers.get('Content-Disposition') || '';
+  const name = disposition.match(/filename="([^"]+)"/)?.[1] || `ibasho-appointments-${month}.csv`;
+  return { blob: await response.blob(), name };
+}

@@ -7,7 +7,7 @@ import { avatarMark } from './avatars.js';
 import { crisisList } from './crisis.js';
 import { confirmDialog } from './dialogs.js';
 import { h, replaceChildren, uniqueId } from './dom.js';
-import { formatDateTime, formatTime, t } from './i18n.js';
+import { formatBooking, formatDateTime, formatTime, t } from './i18n.js';
 import { requestErrorText } from './pages/common.js';
 
 /** How long, in whole minutes (at least one), for waits. */
@@ -35,7 +35,8 @@ export function summaryList(summary) {
     row(t('consult.summary.firstMessage'), summary.first_message
       ? h('span', { class: 'consult-first-message', text: summary.first_message })
       : h('span', { class: 'hint', text: t('consult.summary.noFirstMessage') })),
-    summary.handover ? row(t('consult.summary.handover'), h('span', { class: 'consult-handover', text: summary.handover })) : null);
+    summary.handover ? row(t('consult.summary.handover'), h('span', { class: 'consult-handover', text: summary.handover })) : null,
+    summary.appointment ? row(t('appt.summary.booked'), formatBooking(summary.appointment)) : null);
 }
 
 /**

@@ -11,7 +11,7 @@
 // not sent again has ended while this page was away.
 
 import { h } from './dom.js';
-import { errorText, t } from './i18n.js';
+import { errorText, formatBooking, t } from './i18n.js';
 import { Timeline } from './timeline.js';
 
 export const TOPICS = ['daily_life', 'health', 'family', 'work_or_school', 'relationships', 'other'];
@@ -20,7 +20,7 @@ export const PROFESSIONS = ['clinical_psychologist', 'social_worker', 'other'];
 /** What a requester may prefer: anyone, or one of the two professions people ask for. */
 export const PREFERENCES = ['any', 'clinical_psychologist', 'social_worker'];
 export const OUTCOMES = ['continue_next_time', 'referred_to_medical_care', 'referred_to_public_service', 'other'];
-export const ENDS = ['completed', 'cancelled', 'left_message', 'closed'];
+export const ENDS = ['completed', 'cancelled', 'left_message', 'closed', 'missed'];
 export const AVAILABILITIES = ['available', 'away', 'offline'];
 /** `consult.notes_max_chars` as shipped; the server checks the limit it was given. */
 export const NOTES_MAX_CHARS = 10_000;
@@ -265,6 +265,8 @@ export class ConsultController {
     // consult id → a case: `{consult, summary, room, observing, released, notes, outcome,
     // saved, observedBy, conversation}`.
     this.cases = new Map();
+    // The last `consult_presence` of each consult: who has its room open.
+    this.presence = new Map();
     this.casesSinceWelcome = new Set();
     // The tab shown on the console.
     this.activeCase = null;
@@ -388,6 +390,13 @@ export class ConsultController {
       case 'consult_queue':
         this.applyQueue(frame);
         return true;
+      case 'consult_presence':
+        this.presence.set(frame.consult, frame);
+        this.changed('presence', { consult: frame.consult });
+        return true;
+      case 'appointment':
+        this.applyAppointment(frame);
+        return true;
       default: {
         const conversation = this.conversationFor(frame.room);
         if (!conversation) return false;
@@ -395,6 +404,33 @@ export class ConsultController {
         return true;
       }
     }
+  }
+
+  /**
+   * A booking changed, or a reminder of it. The person is told of reminders, of the room
+   * opening, of a cancellation by the counsellor and of a counsellor who could not come; the
+   * counsellor of bookings made, moved or cancelled by the person — each with a way to the page.
+   */
+  applyAppointment({ event, appointment: a, reminder }) {
+    this.changed('appointment', { event, appointment: a });
+    const mine = a.requester?.id === this.app.me?.id;
+    const when = formatBooking(a);
+    let text = null;
+    let link = null;
+    if (mine) {
+      if (event === 'reminder') text = t(`appt.notice.${reminder === 'soon' ? 'soon' : 'dayBefore'}`, { when, handle: a.counsellor.handle });
+      else if (event === 'opened') text = t('appt.notice.opened', { when });
+      else if (event === 'cancelled' && a.cancelled_by !== 'requester') text = t('appt.notice.cancelled', { when, message: a.message || '' });
+      else if (event === 'counsellor_absent') text = t('appt.notice.absent');
+      link = event === 'opened' || event === 'counsellor_absent' || reminder === 'soon'
+        ? { href: '#/consult', text: t('appt.notice.toConsult') }
+        : { href: '#/appointments', text: t('appt.notice.toBookings') };
+    } else if (a.counsellor?.id === this.app.me?.id) {
+      if (event === 'booked' || event === 'moved') text = t('appt.notice.newBooking', { when, handle: a.requester.handle });
+      else if (event === 'cancelled' && a.cancelled_by === 'requester') text = t('appt.notice.cancelledByPerson', { when, handle: a.requester.handle });
+      link = { href: '#/console', text: t('consult.notice.openConsole') };
+    }
+    if (text) this.app.notify(text, { sticky: true, key: `appointment-${a.id}`, link });
   }
 
   conversationFor(room) {

@@ -14,6 +14,7 @@ import { getLang, onLangChange, setLang, setSpaceTimeZone, t, translateStatic } 
 import { OpeningController } from './opening.js';
 import { AdminPage } from './pages/admin.js';
 import { ApplyPage } from './pages/apply.js';
+import { AppointmentsPage } from './pages/appointments.js';
 import { linkButton, pageTitle } from './pages/common.js';
 import { ConsolePage } from './pages/console.js';
 import { ConsultPage } from './pages/consult.js';
@@ -33,7 +34,7 @@ import { session, takeTokenFromLocation } from './session.js';
 import { isStaffRole } from './timeline.js';
 
 const NOTICE_MS = 8000;
-const ACCOUNT_PAGES = ['/settings', '/staff', '/admin', '/programmes', '/statistics', '/consult', '/console', '/consults'];
+const ACCOUNT_PAGES = ['/settings', '/staff', '/admin', '/programmes', '/statistics', '/consult', '/appointments', '/console', '/consults'];
 // Pages for everyone, signed in or not.
 const PUBLIC_PAGES = ['/timetable', '/gallery'];
 
@@ -192,6 +193,7 @@ function renderSiteNav() {
   const staff = isStaffRole(role);
   const links = app.me
     ? [['/', 'nav.space'], asksForConsults(role) && ['/consult', 'nav.consult', consultBadge()],
+      asksForConsults(role) && ['/appointments', 'nav.appointments'],
       role === 'counsellor' && ['/console', 'nav.console', consultBadge()],
       ['/timetable', 'nav.timetable'], ['/gallery', 'nav.gallery'], ['/settings', 'nav.settings'],
       staff && ['/staff', 'nav.staff'], staff && ['/consults', 'nav.consults'], staff && ['/programmes', 'nav.programmes'], staff && ['/statistics', 'nav.statistics'],
@@ -421,6 +423,7 @@ function pageFor(path, params) {
     if (path === '/statistics') return staff ? new StatisticsPage(ctx) : new NotForThisRole();
     if (path === '/admin') return app.me.role === 'admin' ? new AdminPage(ctx) : new NotForThisRole();
     if (path === '/consult') return asksForConsults(app.me.role) ? new ConsultPage(ctx) : new NotForThisRole();
+    if (path === '/appointments') return asksForConsults(app.me.role) ? new AppointmentsPage(ctx) : new NotForThisRole();
     if (path === '/console') return app.me.role === 'counsellor' ? new ConsolePage(ctx) : new NotForThisRole();
     if (path === '/consults') return staff ? new ConsultsPage(ctx) : new NotForThisRole();
     return null; // the space (and '/sign-in' while signed in)

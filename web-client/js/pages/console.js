@@ -12,6 +12,7 @@ import { errorText, formatTime, t } from '../i18n.js';
 import { NOTES_MAX_CHARS, OUTCOMES, PROFESSIONS } from '../consult.js';
 import { LeftMessages, QueueView, summaryList } from '../consult-views.js';
 import { pageTitle, requestErrorText } from './common.js';
+import { CounsellorBookings, RulesEditor } from '../appointments.js';
 
 // How long a polite announcement waits, so that a region just emptied is read out again.
 const ANNOUNCE_DELAY_MS = 60;
@@ -32,6 +33,10 @@ export class ConsolePage {
     this.queueCard = h('div', { class: 'page-card' }, this.queue.el);
     this.messages = new LeftMessages();
     this.messagesCard = h('div', { class: 'page-card' }, this.messages.el);
+    this.bookings = new CounsellorBookings(this.app, { say: (text) => this.announce(text) });
+    this.rules = new RulesEditor(this.app, { say: (text) => this.announce(text) });
+    this.bookings.load();
+    this.rules.load();
     this.panels = new Map();
     this.offerTimer = null;
     this.offerReminded = false;
@@ -71,7 +76,11 @@ export class ConsolePage {
       this.offerEl,
       this.casesEl,
       this.queueCard,
+      this.bookings.el,
+      this.rules.el,
       this.messagesCard);
+    this.bookings.render();
+    this.rules.render();
     this.renderStatus();
     this.renderOffer();
     this.renderCases();
@@ -108,6 +117,12 @@ export class ConsolePage {
         break;
       case 'queue':
         this.renderQueue();
+        break;
+      case 'appointment':
+        this.bookings.load();
+        break;
+      case 'presence':
+        this.renderCases();
         break;
       default:
         break;

@@ -10,7 +10,7 @@
 import { charCount, h, replaceChildren } from '../dom.js';
 import { confirmDialog } from '../dialogs.js';
 import { FormState, radioField, submitButton, textField } from '../forms.js';
-import { errorText, formatPeriod, t } from '../i18n.js';
+import { errorText, formatBooking, formatPeriod, t } from '../i18n.js';
 import { openingAt } from '../opening.js';
 import { FOR_WHOM, PREFERENCES, TOPICS } from '../consult.js';
 import { crisisSection, minutesText, personLine } from '../consult-views.js';
@@ -84,6 +84,13 @@ export class ConsultPage {
   changed(e) {
     if (e.kind === 'opening') {
       if (this.screen() === 'form') this.renderKeepingFocus();
+      return;
+    }
+    if (e.kind === 'presence') {
+      if (this.screen() !== 'talking' || e.consult !== this.consult.status?.consult) return;
+      const before = this.counsellorHere;
+      this.updateTalking();
+      if (this.counsellorHere && !before) this.announce(t('appt.talk.counsellorHere'));
       return;
     }
     if (e.kind !== 'status' && e.kind !== 'observed' && e.kind !== 'ready') return;
@@ -189,6 +196,10 @@ export class ConsultPage {
         pageTitle(t('consult.title.form')),
         lead,
         formEl),
+      h('section', { class: 'page-card narrow appt-invite', 'aria-labelledby': 'appt-invite-title' },
+        h('h2', { id: 'appt-invite-title', text: t('appt.invite.title') }),
+        h('p', { text: t('appt.invite.text') }),
+        linkButton('#/appointments', t('appt.invite.link'))),
       h('div', { class: 'page-card narrow crisis-card' }, crisisSection(config)),
     ];
   }
@@ -285,6 +296,7 @@ export class ConsultPage {
   updateWaiting() {
     const s = this.consult.status;
     replaceChildren(this.waitLines,
+      s.appointment ? h('p', { class: 'consult-notice', text: t('appt.talk.absentWaiting', { when: formatBooking(s.appointment) }) }) : null,
       h('p', { class: 'consult-position', text: this.positionText(s) }),
       h('p', { class: 'consult-estimate', text: this.waitText(s) }));
     this.placeCrisis(s.crisis);
@@ -399,6 +411,11 @@ export class ConsultPage {
   updateTalking() {
     const s = this.consult.status;
     const notes = [];
+    this.counsellorHere = Boolean(this.consult.presence.get(s.consult)?.counsellor_here);
+    if (s.appointment) {
+      notes.push(h('p', { class: 'consult-notice appt-booked-time', text: t('appt.talk.booked', { when: formatBooking(s.appointment) }) }));
+      notes.push(h('p', { class: ['consult-notice', 'appt-presence', this.counsellorHere ? 'is-here' : 'is-waiting'], text: t(this.counsellorHere ? 'appt.talk.counsellorHere' : 'appt.talk.waitingCounsellor') }));
+    }
     if (s.phase === 'interrupted') notes.push(h('p', { class: 'consult-notice is-waiting', text: t('consult.talk.interrupted') }));
     if (s.observed) notes.push(h('p', { class: 'consult-notice', text: this.observedText() }));
     replaceChildren(this.talkNotices, notes);

@@ -10,6 +10,7 @@ import { t } from '../i18n.js';
 import { PROFESSIONS } from '../consult.js';
 import { LeftMessages, QueueView } from '../consult-views.js';
 import { pageTitle, requestErrorText } from './common.js';
+import { RulesEditor, StaffAppointments } from '../appointments.js';
 
 // The most consults one counsellor may take at once (the server's COUNSELLOR_MAX_CAPACITY).
 const MAX_CAPACITY = 10;
@@ -27,6 +28,12 @@ export class ConsultsPage {
     this.messagesCard = h('div', { class: 'page-card' }, this.messages.el);
     this.counsellors = null;
     this.profilesError = null;
+    this.appointments = new StaffAppointments(this.app, { say: (text) => this.say(text) });
+    this.appointments.load();
+    // Bookable times for a counsellor staff choose.
+    this.rulesFor = '';
+    this.rulesPick = h('div', { class: 'page-card appt-rules-pick' });
+    this.rules = new RulesEditor(this.app, { staff: true, counsellor: () => this.rulesFor || null, say: (text) => this.say(text) });
     // account → {form: FormState, result: null | {ok, text}}
     this.forms = new Map();
     this.unsubscribe = this.app.consult.subscribe((e) => {
@@ -58,10 +65,27 @@ export class ConsultsPage {
       this.live,
       this.queueCard,
       this.profilesEl,
+      this.appointments.el,
+      this.rulesPick,
+      this.rules.el,
       this.messagesCard);
     this.queue.render();
+    this.appointments.render();
+    this.renderRulesPick();
+    this.rules.render();
     this.renderProfiles();
     this.messages.render();
+  }
+
+  /** Whose bookable times staff edit: a counsellor from the profiles. */
+  renderRulesPick() {
+    const id = 'appt-rules-for';
+    const select = h('select', { id, on: { change: (e) => { this.rulesFor = e.target.value; this.rules.load(); } } },
+      h('option', { value: '', text: t('appt.staff.chooseCounsellor') }),
+      (this.counsellors || []).map((c) => h('option', { value: c.account, selected: c.account === this.rulesFor ? true : null, text: c.handle })));
+    replaceChildren(this.rulesPick,
+      h('h2', { text: t('appt.staff.rulesTitle') }),
+      h('div', { class: 'field' }, h('label', { for: id, text: t('appt.staff.rulesFor') }), select));
   }
 
   // ---- counsellor profiles --------------------------------------------------------------------
@@ -77,6 +101,7 @@ export class ConsultsPage {
       this.profilesError = err;
     }
     this.renderProfiles();
+    this.renderRulesPick();
   }
 
   formFor(c) {
