@@ -15,21 +15,10 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { OUTPUT_DIR, audit, newPerson, serverAndBrowser } from './harness.mjs';
+import { OUTPUT_DIR, audit, localOn, newPerson, serverAndBrowser, zoneAwayFromMidnight } from './harness.mjs';
 
-const tokyoHour = Number(new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Tokyo', hour: '2-digit', hourCycle: 'h23' }).format(new Date()));
-const nearMidnight = tokyoHour >= 22 || tokyoHour < 2;
-const offsetHours = 12 - new Date().getUTCHours();
-const timeZone = !nearMidnight ? 'Asia/Tokyo'
-  : offsetHours === 0 ? 'Etc/GMT' : `Etc/GMT${offsetHours > 0 ? '-' : '+'}${Math.abs(offsetHours)}`;
-
-/** `{date: 'YYYY-MM-DD', time: 'HH:MM'}` of `ms` on the space's clock. */
-function local(ms) {
-  const p = Object.fromEntries(new Intl.DateTimeFormat('en-CA', {
-    timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
-  }).formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
-  return { date: `${p.year}-${p.month}-${p.day}`, time: `${p.hour}:${p.minute}` };
-}
+const timeZone = zoneAwayFromMidnight();
+const local = (ms) => localOn(ms, timeZone);
 
 const ctx = serverAndBrowser({
   env: {

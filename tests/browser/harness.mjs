@@ -235,3 +235,23 @@ export async function audit(page, what) {
   const problems = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('\n    ')}`);
   assert.deepEqual(problems, [], `accessibility problems on ${what}`);
 }
+
+/**
+ * The space's time zone for tests that set times of today: Asia/Tokyo, unless it is within two
+ * hours of midnight there — then a fixed offset that puts the space's clock near noon, so that
+ * what a test schedules stays within one day.
+ */
+export function zoneAwayFromMidnight() {
+  const tokyoHour = Number(new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Tokyo', hour: '2-digit', hourCycle: 'h23' }).format(new Date()));
+  if (tokyoHour < 22 && tokyoHour >= 2) return 'Asia/Tokyo';
+  const offsetHours = 12 - new Date().getUTCHours();
+  return offsetHours === 0 ? 'Etc/GMT' : `Etc/GMT${offsetHours > 0 ? '-' : '+'}${Math.abs(offsetHours)}`;
+}
+
+/** `{date: 'YYYY-MM-DD', time: 'HH:MM'}` of `ms` on the clock of `timeZone`. */
+export function localOn(ms, timeZone) {
+  const p = Object.fromEntries(new Intl.DateTimeFormat('en-CA', {
+    timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+  }).formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+  return { date: `${p.year}-${p.month}-${p.day}`, time: `${p.hour}:${p.minute}` };
+}

@@ -8,7 +8,7 @@ import {
   appointmentsCsv, appointmentsDay, appointmentsMonth, cancelAppointment, createSlotRule,
   deleteSlotRule, listAppointments, listSlotRules, previewSlotRule,
 } from './api.js';
-import { h, replaceChildren, uniqueId } from './dom.js';
+import { h, replaceChildren, saveBlob, uniqueId } from './dom.js';
 import { confirmDialog, formDialog } from './dialogs.js';
 import { FormState, checkboxField, checkboxGroupField, submitButton, textField } from './forms.js';
 import { errorText, formatBooking, formatDay, formatTime, spaceTimeZone, t } from './i18n.js';
@@ -42,6 +42,31 @@ function ruleText(r) {
   const kinds = r.for_whom?.length ? r.for_whom.map((f) => t(`consult.forWhom.${f}`)).join(t('appt.rule.daySep')) : t('appt.rule.anyone');
   return t('appt.rule.text', { when, start: r.start, end: r.end, slot: r.slot_minutes, buffer: r.buffer_minutes, kinds })
     + (r.outside_hours ? t('appt.rule.outsideHours') : '');
+}
+
+/**
+ * Asks for the message that goes to the people whose bookings are cancelled, then `send`s it;
+ * resolves true when it was sent.
+ */
+function messageDialog({ title, intro, submitLabel, button, send }) {
+  return formDialog({
+    title,
+    intro,
+    submitLabel,
+    cancelLabel: t('appt.cancel.keep'),
+    danger: true,
+    returnFocus: button,
+    fields: [{ name: 'message', type: 'textarea', label: t('appt.cancel.message'), hint: t('appt.cancel.messageHint'), maxLength: NOTE_MAX_CHARS, rows: 3 }],
+    onSubmit: async ({ message }) => {
+      if (!message.trim()) throw new Error(t('appt.cancel.messageEmpty'));
+      try {
+        await send(message);
+      } catch (err) {
+        throw new Error(errorText(err));
+      }
+      return true;
+    },
+  });
 }
 
 function slotList(slots) {
@@ -206,22 +231,12 @@ export class RulesEditor {
         return;
       }
       const booked = err.body?.appointments || [];
-      const done = await formDialog({
+      const done = await messageDialog({
         title: t('appt.rule.bookedTitle', { count: booked.length }),
         intro: t('appt.rule.bookedIntro', { list: booked.map((a) => `${formatBooking(a)} ${a.requester.handle || t('people.deletedMember')}`).join(' / ') }),
         submitLabel: t('appt.rule.bookedSubmit'),
-        danger: true,
-        returnFocus: button,
-        fields: [{ name: 'message', type: 'textarea', label: t('appt.cancel.message'), hint: t('appt.cancel.messageHint'), maxLength: NOTE_MAX_CHARS, rows: 3 }],
-        onSubmit: async ({ message }) => {
-          if (!message.trim()) throw new Error(t('appt.cancel.messageEmpty'));
-          try {
-            await deleteSlotRule(rule.id, message);
-          } catch (e2) {
-            throw new Error(errorText(e2));
-          }
-          return true;
-        },
+        button,
+        send: (message) => deleteSlotRule(rule.id, message),
       });
       if (!done) return;
     }
@@ -299,23 +314,12 @@ export class CounsellorBookings {
   }
 
   async cancel(a, button) {
-    const done = await formDialog({
+    const done = await messageDialog({
       title: t('appt.cancel.counsellorTitle'),
       intro: t('appt.cancel.counsellorIntro', { when: formatBooking(a), handle: a.requester.handle || t('people.deletedMember') }),
       submitLabel: t('appt.cancel.submit'),
-      cancelLabel: t('appt.cancel.keep'),
-      danger: true,
-      returnFocus: button,
-      fields: [{ name: 'message', type: 'textarea', label: t('appt.cancel.message'), hint: t('appt.cancel.messageHint'), maxLength: NOTE_MAX_CHARS, rows: 3 }],
-      onSubmit: async ({ message }) => {
-        if (!message.trim()) throw new Error(t('appt.cancel.messageEmpty'));
-        try {
-          await cancelAppointment(a.id, message);
-        } catch (err) {
-          throw new Error(errorText(err));
-        }
-        return true;
-      },
+      button,
+      send: (message) => cancelAppointment(a.id, message),
     });
     if (!done) return;
     this.say(t('appt.cancel.done'));
@@ -378,12 +382,7 @@ export class StaffAppointments {
   async download(button) {
     try {
       const { blob, name } = await appointmentsCsv(this.form.values.month);
-      const url = URL.createObjectURL(blob);
-      const a = h('a', { href: url, download: name, hidden: true });
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      saveBlob(blob, name);
     } catch (err) {
       this.say(requestErrorText(err));
     }

@@ -5,7 +5,7 @@
 
 import { monthStatistics, statisticsCsv } from '../api.js';
 import { monthText } from '../calendar.js';
-import { h, replaceChildren } from '../dom.js';
+import { h, replaceChildren, saveBlob } from '../dom.js';
 import { formatDateTime, t } from '../i18n.js';
 import { categoryBadge } from '../programmes.js';
 import { pageTitle, requestErrorText } from './common.js';
@@ -76,12 +76,7 @@ export class StatisticsPage {
     this.renderResult();
     try {
       const { blob, name } = await statisticsCsv(this.month);
-      const url = URL.createObjectURL(blob);
-      const a = h('a', { href: url, download: name, hidden: true });
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      saveBlob(blob, name);
     } catch (err) {
       this.downloadError = err;
     }
