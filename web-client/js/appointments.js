@@ -37,7 +37,7 @@ export function kindText(a) {
 function ruleText(r) {
   const days = r.rrule ? (r.rrule.match(/BYDAY=([A-Z,]+)/)?.[1] || '').split(',').filter(Boolean) : [];
   const when = r.rrule
-    ? t('appt.rule.weeklyText', { days: days.map((d) => t(`appt.weekday.${d}`)).join(t('appt.rule.daySep')), from: r.first_date })
+    ? t('appt.rule.weeklyText', { days: days.length ? days.map((d) => t(`appt.weekday.${d}`)).join(t('appt.rule.daySep')) : t('appt.rule.sameDay'), from: r.first_date })
     : t('appt.rule.once', { date: r.first_date });
   const kinds = r.for_whom?.length ? r.for_whom.map((f) => t(`consult.forWhom.${f}`)).join(t('appt.rule.daySep')) : t('appt.rule.anyone');
   return t('appt.rule.text', { when, start: r.start, end: r.end, slot: r.slot_minutes, buffer: r.buffer_minutes, kinds })
