@@ -12,7 +12,7 @@ import { h, replaceChildren, saveBlob, uniqueId } from './dom.js';
 import { confirmDialog, formDialog } from './dialogs.js';
 import { FormState, checkboxField, checkboxGroupField, submitButton, textField } from './forms.js';
 import { errorText, formatBooking, formatDay, formatTime, spaceTimeZone, t } from './i18n.js';
-import { FOR_WHOM } from './consult.js';
+import { FOR_WHOM, TOPICS } from './consult.js';
 import { requestErrorText } from './pages/common.js';
 
 export const WEEKDAYS = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'];
@@ -39,7 +39,8 @@ function ruleText(r) {
   const when = r.rrule
     ? t('appt.rule.weeklyText', { days: days.length ? days.map((d) => t(`appt.weekday.${d}`)).join(t('appt.rule.daySep')) : t('appt.rule.sameDay'), from: r.first_date })
     : t('appt.rule.once', { date: r.first_date });
-  const kinds = r.for_whom?.length ? r.for_whom.map((f) => t(`consult.forWhom.${f}`)).join(t('appt.rule.daySep')) : t('appt.rule.anyone');
+  const kinds = (r.for_whom?.length ? r.for_whom.map((f) => t(`appt.forWhom.${f}`)).join(t('appt.rule.daySep')) : t('appt.rule.anyone'))
+    + (r.topics?.length ? t('appt.rule.topicsText', { topics: r.topics.map((x) => t(`consult.topic.${x}`)).join(t('appt.rule.daySep')) }) : '');
   return t('appt.rule.text', { when, start: r.start, end: r.end, slot: r.slot_minutes, buffer: r.buffer_minutes, kinds })
     + (r.outside_hours ? t('appt.rule.outsideHours') : '');
 }
@@ -113,6 +114,7 @@ export class RulesEditor {
       slot_minutes: '50',
       buffer_minutes: '10',
       for_whom: [],
+      topics: [],
       outside_hours: false,
     });
   }
@@ -143,6 +145,7 @@ export class RulesEditor {
       slot_minutes: Number(v.slot_minutes),
       buffer_minutes: Number(v.buffer_minutes),
       for_whom: v.for_whom,
+      topics: v.topics,
     };
     if (this.staff) {
       body.counsellor = this.counsellorFn();
@@ -272,6 +275,7 @@ export class RulesEditor {
         textField(f, { name: 'slot_minutes', type: 'number', inputmode: 'numeric', label: t('appt.rule.slot'), minValue: 10, maxValue: 180 }),
         textField(f, { name: 'buffer_minutes', type: 'number', inputmode: 'numeric', label: t('appt.rule.buffer'), minValue: 0, maxValue: 120 })),
       checkboxGroupField(f, { name: 'for_whom', legend: t('appt.rule.forWhom'), hint: t('appt.rule.forWhomHint'), optional: true, options: FOR_WHOM.map((x) => ({ value: x, label: t(`consult.forWhom.${x}`) })) }),
+      checkboxGroupField(f, { name: 'topics', legend: t('appt.rule.topics'), hint: t('appt.rule.topicsHint'), optional: true, options: TOPICS.map((x) => ({ value: x, label: t(`consult.topic.${x}`) })) }),
       this.staff ? checkboxField(f, { name: 'outside_hours', label: t('appt.rule.outside'), hint: t('appt.rule.outsideHint') }) : null,
       f.formErrorNode(),
       h('div', { class: 'button-row' },
