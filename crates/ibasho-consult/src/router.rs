@@ -10,6 +10,10 @@ pub use ibasho_protocol::consult::{Availability, ConsultId, Profession};
 /// How a request ended. Every request ends exactly once.
 pub use ibasho_protocol::consult::ConsultEnd as End;
 
+/// How many ended requests the router remembers (a late answer about one older than that is
+/// refused as unknown, which is what it is).
+pub const ENDED_KEPT: usize = 10_000;
+
 /// Settings of the router.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RouterConfig {
@@ -261,8 +265,9 @@ pub struct Router {
     next_id: ConsultId,
     /// Requests that have not ended.
     requests: HashMap<ConsultId, Request>,
-    /// Requests that have ended, and how (kept so that a late event about one is refused).
-    ended: HashMap<ConsultId, State>,
+    /// Requests that have ended, and how (kept so that a late event about one is refused),
+    /// the latest [`ENDED_KEPT`] of them.
+    ended: BTreeMap<ConsultId, State>,
     /// The request each requester has open (one at a time).
     by_requester: HashMap<AccountId, ConsultId>,
     queue: BTreeMap<Key, ConsultId>,
@@ -278,7 +283,7 @@ impl Router {
             open: true,
             next_id: 1,
             requests: HashMap::new(),
-            ended: HashMap::new(),
+            ended: BTreeMap::new(),
             by_requester: HashMap::new(),
             queue: BTreeMap::new(),
             counsellors: HashMap::new(),
@@ -941,6 +946,9 @@ impl Router {
             self.by_requester.remove(&r.spec.requester);
         }
         self.ended.insert(id, State::Ended(end));
+        while self.ended.len() > ENDED_KEPT {
+            self.ended.pop_first();
+        }
         out.push(Decision::Ended { consult: id, end });
     }
 

@@ -788,6 +788,8 @@ impl Hub {
         let room_id = consult_room(consult);
         if self.room(&room_id).is_some() {
             self.close_room(&room_id, "").await?;
+            // It can never be entered again (as after a restart): no need to hold it.
+            self.inner.rooms.remove(&room_id);
         }
         if let Some(c) = r.counsellor {
             self.send_to_account(
