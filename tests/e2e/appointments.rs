@@ -403,6 +403,15 @@ async fn at_the_time_the_room_opens_for_the_two_after_reminders_and_staff_see_on
             ..
         }
     ));
+    let offered = c
+        .drain_for(std::time::Duration::from_millis(300))
+        .await
+        .into_iter()
+        .any(|(_, f)| matches!(f, ServerFrame::ConsultOffer { .. }));
+    assert!(
+        !offered,
+        "a counsellor about to start a booked consult was offered a drop-in"
+    );
     clock.set(TUE_14 - 10 * MINUTE);
     let ServerFrame::Appointment { reminder, .. } =
         appointment_event(&mut p, AppointmentEvent::Reminder).await?

@@ -55,6 +55,7 @@ impl ConsultConfig {
             reconnect_grace_ms: ms(self.reconnect_grace_secs),
             widen_after_ms: ms(self.widen_after_minutes.saturating_mul(60)),
             recent_consults: self.recent_consults.max(1),
+            pause_before_ms: 0,
         }
     }
 }

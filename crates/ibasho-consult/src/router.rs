@@ -26,6 +26,8 @@ pub struct RouterConfig {
     pub widen_after_ms: Millis,
     /// How many recent consults the estimated wait is taken from.
     pub recent_consults: usize,
+    /// A counsellor gets no new offers from this long before their next booked consult.
+    pub pause_before_ms: Millis,
 }
 
 impl Default for RouterConfig {
@@ -35,6 +37,7 @@ impl Default for RouterConfig {
             reconnect_grace_ms: 120_000,
             widen_after_ms: 600_000,
             recent_consults: 20,
+            pause_before_ms: 0,
         }
     }
 }
@@ -273,6 +276,8 @@ pub struct Router {
     queue: BTreeMap<Key, ConsultId>,
     counsellors: HashMap<AccountId, Counsellor>,
     recent: VecDeque<Millis>,
+    /// The latest time an event came with (for the invariant checks).
+    now: Millis,
 }
 
 impl Router {
@@ -288,6 +293,7 @@ impl Router {
             queue: BTreeMap::new(),
             counsellors: HashMap::new(),
             recent: VecDeque::new(),
+            now: Millis::MIN,
         }
     }
 
@@ -961,9 +967,11 @@ impl Router {
         r.spec.profession.is_none_or(|p| c.professions.contains(&p))
     }
 
-    fn free(c: &Counsellor) -> bool {
+    fn free(&self, c: &Counsellor, now: Millis) -> bool {
         c.availability == Availability::Available
             && !c.paused
+            && c.next_booking
+                .is_none_or(|t| now < t - self.config.pause_before_ms)
             && c.offered.is_none()
             && c.active < c.capacity
     }
@@ -971,13 +979,14 @@ impl Router {
     /// Offers waiting requests, most pressing first, each to the suitable free counsellor
     /// who has been idle the longest — preferring those who have not passed it by.
     fn assign(&mut self, now: Millis, out: &mut Vec<Decision>) {
+        self.now = self.now.max(now);
         if !self.open {
             return;
         }
         let mut free: Vec<(Millis, AccountId)> = self
             .counsellors
             .iter()
-            .filter(|(_, c)| Self::free(c))
+            .filter(|(_, c)| self.free(c, now))
             .map(|(id, c)| (c.idle_since, *id))
             .collect();
         if free.is_empty() {
@@ -1084,7 +1093,7 @@ impl Router {
         // Work-conserving, in order: no free counsellor could take a waiting request.
         if self.open {
             for (cid, c) in &self.counsellors {
-                if !Self::free(c) {
+                if !self.free(c, self.now) {
                     continue;
                 }
                 for id in self.queue.values() {

@@ -156,7 +156,10 @@ impl Desk {
     pub(crate) fn new(config: ConsultConfig, appointments: AppointmentConfig) -> Self {
         Self {
             state: tokio::sync::Mutex::new(DeskState {
-                router: Router::new(config.router()),
+                router: Router::new(ibasho_consult::RouterConfig {
+                    pause_before_ms: AppointmentConfig::ms(appointments.queue_pause_minutes),
+                    ..config.router()
+                }),
                 records: HashMap::new(),
                 people: HashMap::new(),
                 profiles: HashMap::new(),
