@@ -177,6 +177,22 @@ async fn ten_people_book_the_same_slot_at_once_and_exactly_one_wins() -> anyhow:
     assert_eq!(kind.status, 400, "{}", kind.body);
     let staff_books = book(&server, &staff, c_id, TUE_16).await?;
     assert_eq!(staff_books.status, 403);
+
+    // A suspended counsellor's times are not offered.
+    let (admin, _) = server.account("かんり", Role::Admin).await?;
+    let before = free_starts(&server, &people[1]).await?.len();
+    let r = server
+        .call(
+            "POST",
+            &format!("/api/admin/accounts/{d_id}/suspend"),
+            Some(&admin),
+            None,
+            Some(&json!({"reason": "休職"})),
+        )
+        .await?;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let after = free_starts(&server, &people[1]).await?.len();
+    assert_eq!(before - after, 2, "すずき's free slots (14:00, 16:00) are gone");
     Ok(())
 }
 

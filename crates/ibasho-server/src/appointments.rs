@@ -169,6 +169,14 @@ async fn free_slots(
     }
     let mut out = Vec::new();
     for (counsellor, mut slots) in per {
+        // A suspended counsellor's times are not offered.
+        let active = store
+            .account(counsellor)
+            .await?
+            .is_some_and(|a| a.status == ibasho_protocol::api::AccountStatus::Active);
+        if !active {
+            continue;
+        }
         slots.sort_unstable();
         let taken = booked.get(&counsellor).map(Vec::as_slice).unwrap_or(&[]);
         let mut last_end = Millis::MIN;
