@@ -192,7 +192,11 @@ async fn ten_people_book_the_same_slot_at_once_and_exactly_one_wins() -> anyhow:
         .await?;
     assert_eq!(r.status, 204, "{}", r.body);
     let after = free_starts(&server, &people[1]).await?.len();
-    assert_eq!(before - after, 2, "すずき's free slots (14:00, 16:00) are gone");
+    assert_eq!(
+        before - after,
+        2,
+        "すずき's free slots (14:00, 16:00) are gone"
+    );
     Ok(())
 }
 
